@@ -1,0 +1,3 @@
+from nutrition_pro.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,28 @@
+"""Composes each app's API, admin and portal routes."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from nutrition_pro import errors, health
+
+api_v1 = [
+    path("", include("tenants.urls")),
+    path("", include("content.urls")),
+    path("", include("llm.urls")),
+    path("", include("billing.urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Anything else under /api/ is a JSON 404, never an HTML page or a slash redirect.
+    re_path(r"^api/", errors.api_not_found),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = errors.not_found
+handler500 = errors.server_error

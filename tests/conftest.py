@@ -1,0 +1,87 @@
+"""The shared cast: tenant A (with a manager and a dietitian), tenant B the outsider, staff."""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tenants import services as tenant_services
+from tenants.models import ALL_SCOPES, Dietitian
+
+
+def pytest_configure(config):
+    # Each xdist worker gets its own Redis database, so flushing one cannot disturb another.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = 1 + int(worker.removeprefix("gw") or 0)
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if location.startswith("redis://"):
+        base = location.rsplit("/", 1)[0]
+        settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def tenant_a(db):
+    return tenant_services.tenant_create(name="Alpha Meals", slug="alpha")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return tenant_services.tenant_create(name="Beta Plans", slug="beta")
+
+
+@pytest.fixture
+def dietitian_a(tenant_a):
+    return Dietitian.objects.create(
+        tenant=tenant_a, external_ref="d-a-1", name="Dana Alpha", ai_consent=True
+    )
+
+
+@pytest.fixture
+def dietitian_b(tenant_b):
+    return Dietitian.objects.create(
+        tenant=tenant_b, external_ref="d-b-1", name="Bo Beta", ai_consent=True
+    )
+
+
+@pytest.fixture
+def issue_key(db):
+    """issue_key(tenant, scopes=None, **kwargs) -> IssuedKey (all scopes by default)."""
+
+    def issue(tenant, scopes=None, **kwargs):
+        return tenant_services.api_key_issue(
+            tenant=tenant, name=kwargs.pop("name", "test"), scopes=scopes or ALL_SCOPES, **kwargs
+        )
+
+    return issue
+
+
+def client_for(plaintext_key: str | None) -> APIClient:
+    client = APIClient()
+    if plaintext_key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext_key}")
+    return client
+
+
+@pytest.fixture
+def api_a(tenant_a, issue_key):
+    """An API client holding an all-scopes key of tenant A."""
+    return client_for(issue_key(tenant_a).plaintext)
+
+
+@pytest.fixture
+def api_b(tenant_b, issue_key):
+    """An API client holding an all-scopes key of tenant B, the outsider."""
+    return client_for(issue_key(tenant_b).plaintext)
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()
