@@ -11,13 +11,14 @@ from tenants.models import ALL_SCOPES, Dietitian
 
 
 def pytest_configure(config):
-    # Each xdist worker gets its own Redis database, so flushing one cannot disturb another.
+    # Each xdist worker gets its own Redis database (the URL's index plus the worker number),
+    # so flushing one cannot disturb another, nor a second checkout using another base index.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = 1 + int(worker.removeprefix("gw") or 0)
     location = settings.CACHES["default"].get("LOCATION", "")
     if location.startswith("redis://"):
-        base = location.rsplit("/", 1)[0]
-        settings.CACHES["default"]["LOCATION"] = f"{base}/{index}"
+        base, _, index = location.rpartition("/")
+        offset = int(worker.removeprefix("gw") or 0)
+        settings.CACHES["default"]["LOCATION"] = f"{base}/{int(index or 0) + offset}"
 
 
 @pytest.fixture(autouse=True)
