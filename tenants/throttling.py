@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django_ratelimit import ALL
 from django_ratelimit.core import (
@@ -83,8 +83,9 @@ def last_used_flag_key(api_key_id: int) -> str:
 
 def redis_client():
     """The raw client behind Django's Redis cache (same pool), or None on another backend."""
-    if isinstance(cache, RedisCache):
-        return cache._cache.get_client(write=True)
+    backend = caches["default"]  # `cache` is a proxy; the backend is what has a client
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(write=True)
     return None
 
 
