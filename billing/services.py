@@ -13,17 +13,21 @@ All three are idempotent per generation id.
 
 import logging
 import uuid
-from datetime import datetime, timedelta
-from decimal import Decimal
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from billing.models import (
+    Invoice,
+    InvoiceLine,
     ModelPrice,
     QuotaReservation,
     UsageAlert,
@@ -301,3 +305,269 @@ def usage_alert_send(*, alert_id: int) -> None:
         mail_admins(subject, body)
     except OSError:
         logger.exception("Usage alert %s could not be mailed", alert_id)
+
+
+# --- prices ------------------------------------------------------------------------------
+
+
+def model_price_set(
+    *,
+    model: str,
+    input_price_per_million: Decimal,
+    output_price_per_million: Decimal,
+    valid_from: datetime | None = None,
+) -> ModelPrice:
+    """A new price for `model` from `valid_from` (default now); the price before it ends there.
+
+    Prices are never edited or back-dated: calls already recorded keep the price they were
+    charged at, and a price can only start now or in the future, after the model's last one.
+    """
+    model = (model or "").strip()
+    if not model:
+        raise InvalidInput("A price needs a model name.", details={"model": ["Required."]})
+    prices = {"input_price_per_million": input_price_per_million}
+    prices["output_price_per_million"] = output_price_per_million
+    for name, value in prices.items():
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            raise InvalidInput("Prices are non-negative decimals.", details={name: ["Invalid."]})
+    now = timezone.now()
+    valid_from = valid_from or now
+    if valid_from < now - timedelta(minutes=1):
+        raise InvalidInput(
+            "A price cannot start in the past.", details={"valid_from": ["Must not be past."]}
+        )
+    with transaction.atomic():
+        previous = (
+            ModelPrice.objects.select_for_update()
+            .filter(model=model)
+            .order_by("-valid_from")
+            .first()
+        )
+        if previous is not None:
+            if previous.valid_from >= valid_from:
+                raise InvalidInput(
+                    "A later price for this model already exists.",
+                    details={"valid_from": [f"Must be after {previous.valid_from.isoformat()}."]},
+                )
+            if previous.valid_to is None or previous.valid_to > valid_from:
+                previous.valid_to = valid_from
+                previous.save(update_fields=["valid_to"])
+        return ModelPrice.objects.create(model=model, valid_from=valid_from, **prices)
+
+
+# --- invoices ----------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _next_month(period: date) -> date:
+    return date(period.year + period.month // 12, period.month % 12 + 1, 1)
+
+
+def last_closed_period(now: datetime | None = None) -> date:
+    this_month = period_start(now or timezone.now())
+    return date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    period: date
+    issued: int
+    already_issued: int
+    total: Decimal
+
+
+def invoices_issue(*, period: date) -> IssueResult:
+    """Issues the invoices of a closed month, for every tenant with a plan fee or usage.
+
+    Usage is summed in SQL over the ledger (one grouped query for all tenants). A tenant
+    that already has an invoice for the month is left alone, so a second run changes
+    nothing; corrections are credit notes. Invoices are written as drafts with their lines
+    and issued in one UPDATE at the end, after which the database freezes them.
+    """
+    period = period.replace(day=1)
+    period_end = _next_month(period)
+    now = timezone.now()
+    if datetime_at(period_end) > now:
+        raise InvalidInput(
+            "Only a closed month can be invoiced.", details={"period": ["Not closed yet."]}
+        )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One issuing run per period at a time (the command and the beat task may race).
+            lock_key = zlib.crc32(f"billing-invoices-{period.isoformat()}".encode())
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
+        already = set(
+            Invoice.objects.filter(period=period, kind=Invoice.Kind.INVOICE).values_list(
+                "tenant_id", flat=True
+            )
+        )
+        usage = (
+            UsageRecord.objects.filter(period=period)
+            .exclude(tenant_id__in=already)
+            .values("tenant_id", "model")
+            .annotate(
+                prompt_tokens=Sum("prompt_tokens"),
+                completion_tokens=Sum("completion_tokens"),
+                total_tokens=Sum("total_tokens"),
+                cost=Sum("cost"),
+            )
+            .order_by("tenant_id", "model")
+        )
+        usage_by_tenant: dict = {}
+        for row in usage:
+            usage_by_tenant.setdefault(row["tenant_id"], []).append(row)
+        tenants = (
+            Tenant.objects.filter(
+                Q(pk__in=list(usage_by_tenant))
+                | Q(plan__monthly_fee__gt=0, created_at__lt=datetime_at(period_end))
+            )
+            .exclude(pk__in=already)
+            .select_related("plan")
+            .order_by("slug")
+        )
+        invoices, lines = [], []
+        for tenant in tenants:
+            invoice, invoice_lines = _invoice_draft(
+                tenant, period, usage_by_tenant.get(tenant.pk, [])
+            )
+            invoices.append(invoice)
+            lines.extend(invoice_lines)
+        Invoice.objects.bulk_create(invoices, batch_size=1000)
+        InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).update(
+            status=Invoice.Status.ISSUED, issued_at=now
+        )
+    return IssueResult(
+        period=period,
+        issued=len(invoices),
+        already_issued=len(already),
+        total=sum((invoice.total for invoice in invoices), Decimal(0)),
+    )
+
+
+def datetime_at(day: date) -> datetime:
+    """Midnight UTC at the start of `day`."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _invoice_draft(tenant: Tenant, period: date, usage: list[dict]):
+    """An unsaved draft invoice and its lines: plan fee, usage per model, overage."""
+    invoice = Invoice(
+        tenant=tenant,
+        number=f"INV-{period:%Y%m}-{tenant.slug}",
+        kind=Invoice.Kind.INVOICE,
+        period=period,
+        status=Invoice.Status.DRAFT,
+    )
+    lines = []
+    plan = tenant.plan
+    if plan is not None and plan.monthly_fee > 0:
+        lines.append(
+            InvoiceLine(
+                kind=InvoiceLine.Kind.FEE,
+                description=f"Plan {plan.name}, {period_label(period)}",
+                amount=_money(plan.monthly_fee),
+            )
+        )
+    for row in usage:
+        lines.append(
+            InvoiceLine(
+                kind=InvoiceLine.Kind.USAGE,
+                description=f"Usage of {row['model']}",
+                model=row["model"],
+                quantity=row["total_tokens"],
+                prompt_tokens=row["prompt_tokens"],
+                completion_tokens=row["completion_tokens"],
+                amount=_money(row["cost"]),
+            )
+        )
+    total_tokens = sum(row["total_tokens"] for row in usage)
+    if plan is not None and plan.overage_price_per_million > 0:
+        overage = total_tokens - plan.included_tokens
+        if overage > 0:
+            lines.append(
+                InvoiceLine(
+                    kind=InvoiceLine.Kind.OVERAGE,
+                    description=(
+                        f"Overage: {overage} tokens beyond the {plan.included_tokens} included"
+                    ),
+                    quantity=overage,
+                    amount=_money(
+                        Decimal(overage) * plan.overage_price_per_million / Decimal(1_000_000)
+                    ),
+                )
+            )
+    for position, line in enumerate(lines, start=1):
+        line.invoice = invoice
+        line.position = position
+    invoice.total_tokens = total_tokens
+    invoice.total = sum((line.amount for line in lines), Decimal(0))
+    return invoice, lines
+
+
+@transaction.atomic
+def invoice_credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str) -> Invoice:
+    """Corrects an issued invoice by a credit note (the invoice itself never changes)."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    reason = (reason or "").strip()
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in (
+        Invoice.Status.ISSUED,
+        Invoice.Status.PAID,
+    ):
+        raise InvalidInput("Only an issued or paid invoice can be credited.")
+    if not reason:
+        raise InvalidInput("A credit note needs a reason.", details={"reason": ["Required."]})
+    credited = -(
+        invoice.credit_notes.exclude(status=Invoice.Status.VOID).aggregate(total=Sum("total"))[
+            "total"
+        ]
+        or Decimal(0)
+    )
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise InvalidInput("The amount must be positive.", details={"amount": ["Invalid."]})
+    amount = _money(amount)
+    if amount > invoice.total - credited:
+        raise InvalidInput(
+            "A credit cannot exceed what is left of the invoice.",
+            details={"amount": [f"At most {invoice.total - credited}."]},
+        )
+    sequence = invoice.credit_notes.count() + 1
+    credit_note = Invoice.objects.create(
+        tenant_id=invoice.tenant_id,
+        number=f"CN-{invoice.number.removeprefix('INV-')}-{sequence}",
+        kind=Invoice.Kind.CREDIT_NOTE,
+        period=invoice.period,
+        currency=invoice.currency,
+        corrects=invoice,
+        reason=reason[:300],
+        total=-amount,
+    )
+    InvoiceLine.objects.create(
+        invoice=credit_note,
+        position=1,
+        kind=InvoiceLine.Kind.CREDIT,
+        description=f"Credit on {invoice.number}: {reason}"[:200],
+        amount=-amount,
+    )
+    Invoice.objects.filter(pk=credit_note.pk).update(
+        status=Invoice.Status.ISSUED, issued_at=timezone.now()
+    )
+    credit_note.refresh_from_db()
+    return credit_note
+
+
+def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
+    """Issued -> paid; the only change an issued invoice admits besides voiding."""
+    updated = Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.ISSUED).update(
+        status=Invoice.Status.PAID, paid_at=timezone.now()
+    )
+    if not updated:
+        raise InvalidInput("Only an issued invoice can be marked paid.")
+    invoice.refresh_from_db()
+    return invoice
