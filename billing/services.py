@@ -310,6 +310,35 @@ def usage_alert_send(*, alert_id: int) -> None:
 # --- prices ------------------------------------------------------------------------------
 
 
+def model_price_validate(
+    *,
+    model: str,
+    input_price_per_million,
+    output_price_per_million,
+    valid_from: datetime | None = None,
+) -> None:
+    """Raises InvalidInput unless these make a valid new price (used by forms before saving)."""
+    if not (model or "").strip():
+        raise InvalidInput("A price needs a model name.", details={"model": ["Required."]})
+    prices = {
+        "input_price_per_million": input_price_per_million,
+        "output_price_per_million": output_price_per_million,
+    }
+    for name, value in prices.items():
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            raise InvalidInput("Prices are non-negative decimals.", details={name: ["Invalid."]})
+    if valid_from is not None and valid_from < timezone.now() - timedelta(minutes=1):
+        raise InvalidInput(
+            "A price cannot start in the past.", details={"valid_from": ["Must not be past."]}
+        )
+    latest = ModelPrice.objects.filter(model=model.strip()).order_by("-valid_from").first()
+    if latest is not None and latest.valid_from >= (valid_from or timezone.now()):
+        raise InvalidInput(
+            "A later price for this model already exists.",
+            details={"valid_from": [f"Must be after {latest.valid_from.isoformat()}."]},
+        )
+
+
 def model_price_set(
     *,
     model: str,
@@ -322,20 +351,18 @@ def model_price_set(
     Prices are never edited or back-dated: calls already recorded keep the price they were
     charged at, and a price can only start now or in the future, after the model's last one.
     """
-    model = (model or "").strip()
-    if not model:
-        raise InvalidInput("A price needs a model name.", details={"model": ["Required."]})
-    prices = {"input_price_per_million": input_price_per_million}
-    prices["output_price_per_million"] = output_price_per_million
-    for name, value in prices.items():
-        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-            raise InvalidInput("Prices are non-negative decimals.", details={name: ["Invalid."]})
-    now = timezone.now()
-    valid_from = valid_from or now
-    if valid_from < now - timedelta(minutes=1):
-        raise InvalidInput(
-            "A price cannot start in the past.", details={"valid_from": ["Must not be past."]}
-        )
+    model_price_validate(
+        model=model,
+        input_price_per_million=input_price_per_million,
+        output_price_per_million=output_price_per_million,
+        valid_from=valid_from,
+    )
+    model = model.strip()
+    prices = {
+        "input_price_per_million": input_price_per_million,
+        "output_price_per_million": output_price_per_million,
+    }
+    valid_from = valid_from or timezone.now()
     with transaction.atomic():
         previous = (
             ModelPrice.objects.select_for_update()
