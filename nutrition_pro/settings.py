@@ -332,3 +332,17 @@ CELERY_BEAT_SCHEDULE["tenants-detect-key-anomalies"] = {
     "task": "tenants.detect_key_anomalies",
     "schedule": 60.0,
 }
+
+# --- billing (issue 6) -----------------------------------------------------------------
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["billing-issue-invoices"] = {
+    # 02:30 UTC on the 1st: the month just closed, once its last calls have settled.
+    "task": "billing.issue_invoices_for_last_month",
+    "schedule": crontab(minute=30, hour=2, day_of_month=1),
+}
+CELERY_BEAT_SCHEDULE["billing-release-stale-reservations"] = {
+    "task": "billing.release_stale_reservations",
+    "schedule": 15 * 60.0,
+}
