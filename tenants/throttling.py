@@ -86,12 +86,22 @@ def last_used_flag_key(api_key_id: int) -> str:
     return f"tenants:keyuse:noted:{api_key_id}"
 
 
+_clients: dict[int, object] = {}
+
+
 def redis_client():
-    """The raw client behind Django's Redis cache (same pool), or None on another backend."""
+    """The raw client behind Django's Redis cache (same pool), or None on another backend.
+
+    Django builds a new client object for every cache call; building one costs more than the
+    round trip it makes, so one client (thread-safe, pool-backed) is kept per backend.
+    """
     backend = caches["default"]  # `cache` is a proxy; the backend is what has a client
-    if isinstance(backend, RedisCache):
-        return backend._cache.get_client(write=True)
-    return None
+    if not isinstance(backend, RedisCache):
+        return None
+    client = _clients.get(id(backend._cache))
+    if client is None:
+        client = _clients[id(backend._cache)] = backend._cache.get_client(write=True)
+    return client
 
 
 def record_request(*, api_key, ip: str | None) -> RequestOutcome:
