@@ -9,14 +9,33 @@ suspended tenant, missing scope (403); another tenant's object (404); and a cont
 with exactly the declared scope that must be admitted.
 """
 
-import pytest
+from datetime import date
 
+import pytest
+from django.utils import timezone
+
+from billing.models import Invoice
 from tenants.permissions import ANY_SCOPE
 
 from .matrix import Route, case_ids, check, undescribed
 
+
+def make_invoice(tenant, dietitian) -> dict:
+    """An issued invoice of the tenant (issuing freezes it, so it is built then issued)."""
+    invoice = Invoice.objects.create(
+        tenant=tenant, number=f"INV-MATRIX-{tenant.slug}", period=date(2026, 1, 1)
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(status="issued", issued_at=timezone.now())
+    return {"invoice_id": invoice.pk}
+
+
 MATRIX: dict[str, Route] = {
     "api/v1/me/": Route(scopes={"GET": ANY_SCOPE}),
+    "api/v1/usage/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/<uuid:invoice_id>/": Route(
+        scopes={"GET": "usage:read"}, make_object=make_invoice
+    ),
 }
 
 
