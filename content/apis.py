@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import selectors, services
+from content import selectors, services, validation
 from content.models import ContentSample, SampleKind
 from nutrition_pro.exceptions import InvalidInput
 from nutrition_pro.pagination import Pagination
@@ -15,6 +15,15 @@ from tenants.models import Dietitian
 
 READ = "samples:read"
 WRITE = "samples:write"
+
+
+class TextField(serializers.CharField):
+    """A string field that refuses numbers and other JSON types instead of coercing them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def _tenant(request):
@@ -147,8 +156,8 @@ class SampleListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField()
-        body = serializers.CharField(trim_whitespace=False)
-        title = serializers.CharField(required=False, allow_blank=True, default="")
+        body = TextField(trim_whitespace=False)
+        title = TextField(required=False, allow_blank=True, default="")
         kind = serializers.ChoiceField(choices=SampleKind.choices, default=SampleKind.OTHER)
         language = serializers.CharField(required=False, default="en")
 
@@ -182,8 +191,8 @@ class SampleDetailApi(APIView):
     required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
 
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField(required=False, trim_whitespace=False)
-        title = serializers.CharField(required=False, allow_blank=True)
+        body = TextField(required=False, trim_whitespace=False)
+        title = TextField(required=False, allow_blank=True)
         kind = serializers.ChoiceField(choices=SampleKind.choices, required=False)
         language = serializers.CharField(required=False)
 
@@ -227,8 +236,9 @@ class StoreContentInputSerializer(serializers.Serializer):
             "dietitian-uuid": serializers.UUIDField(),
             "client-uuid": serializers.UUIDField(),
             "content": serializers.ListField(
-                child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+                child=TextField(trim_whitespace=False, allow_blank=True),
                 allow_empty=False,
+                max_length=validation.BATCH_MAX_ITEMS,
             ),
         }
 
