@@ -195,34 +195,28 @@ def sample_update(
     kind=_UNSET,
     language=_UNSET,
 ) -> ContentSample:
-    """Changes the given fields; new text is screened again and any earlier review is void."""
-    changed = []
-    if kind is not _UNSET:
-        sample.kind = validation.clean_kind(kind)
-        changed.append("kind")
-    if language is not _UNSET:
-        sample.language = validation.clean_language(language)
-        changed.append("language")
-    text_changed = False
-    if title is not _UNSET:
-        sample.title = validation.clean_title(title)
-        text_changed = True
-    if body is not _UNSET:
-        sample.body = validation.clean_body(body)
-        text_changed = True
-    if text_changed:
+    """Changes the given fields; changed text is screened again and any earlier review is void.
+
+    Everything is validated before anything is assigned, so a refused update changes nothing.
+    """
+    cleaners = {
+        "kind": (kind, validation.clean_kind),
+        "language": (language, validation.clean_language),
+        "title": (title, validation.clean_title),
+        "body": (body, validation.clean_body),
+    }
+    values = {
+        field: clean(value) for field, (value, clean) in cleaners.items() if value is not _UNSET
+    }
+    changed = [field for field, value in values.items() if getattr(sample, field) != value]
+    if not changed:
+        return sample
+    for field in changed:
+        setattr(sample, field, values[field])
+    if {"title", "body"} & set(changed):
         _apply_verdict(sample, _screen(title=sample.title, body=sample.body))
-        changed += [
-            "title",
-            "body",
-            "status",
-            "screen_score",
-            "screen_reasons",
-            "reviewed_by",
-            "reviewed_at",
-        ]
-    if changed:
-        sample.save(update_fields=[*changed, "updated_at"])
+        changed += ["status", "screen_score", "screen_reasons", "reviewed_by", "reviewed_at"]
+    sample.save(update_fields=[*changed, "updated_at"])
     return sample
 
 
