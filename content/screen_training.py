@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,15 @@ from pathlib import Path
 from content import screening
 
 OWN_DATA = Path(__file__).resolve().parent / "screen_data"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    """$SCREEN_DATA_DIR, else ../shared/data/injection beside the clone (as in CI)."""
+    configured = os.environ.get("SCREEN_DATA_DIR")
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data" / "injection"
+
+
 SEED = 20261203
 HOLDOUT_FRACTION = 0.25
 # Whole attack categories the classifier never sees: the held-back set measures generalisation.
@@ -62,7 +72,7 @@ def load_development_data(data_dir: Path) -> DevelopmentData:
 
 
 def _split(items: list, rng: random.Random, fraction: float = HOLDOUT_FRACTION):
-    items = list(items)
+    items = list(dict.fromkeys(items))  # a repeated text must not land on both sides
     rng.shuffle(items)
     cut = max(1, round(len(items) * fraction))
     return items[cut:], items[:cut]  # (train, held back)

@@ -1,6 +1,6 @@
 """Fits the injection screen's classifier and writes its weights as JSON (needs the train extra).
 
-    manage.py train_screen --data-dir ../shared/data/injection
+    manage.py train_screen [--data-dir DIR]   (default $SCREEN_DATA_DIR or ../shared/data/injection)
 
 Writes content/screen_model.json and the held-back set tests/content/data/screen-holdout.jsonl,
 then prints the screen's figures on that held-back set.
@@ -15,7 +15,6 @@ from django.core.management.base import BaseCommand, CommandError
 from content import screen_training, screening
 from content.screen_evaluation import evaluate
 
-DEFAULT_DATA_DIR = settings.BASE_DIR.parent / "shared" / "data" / "injection"
 DEFAULT_HOLDOUT = settings.BASE_DIR / "tests" / "content" / "data" / "screen-holdout.jsonl"
 
 
@@ -23,7 +22,7 @@ class Command(BaseCommand):
     help = "Train the injection screen's classifier on the development data."
 
     def add_arguments(self, parser):
-        parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        parser.add_argument("--data-dir", type=Path, default=screen_training.default_data_dir())
         parser.add_argument("--output", type=Path, default=screening.MODEL_PATH)
         parser.add_argument("--holdout-output", type=Path, default=DEFAULT_HOLDOUT)
         parser.add_argument("--threshold", type=float, default=screen_training.DEFAULT_THRESHOLD)
