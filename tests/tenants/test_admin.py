@@ -141,3 +141,12 @@ def test_anomaly_alerts_are_listed_and_acknowledged(admin_client, tenant_a, issu
     )
     alert.refresh_from_db()
     assert alert.acknowledged_by == admin_client.user
+
+
+def test_tenants_and_keys_cannot_be_deleted_only_suspended_or_revoked(
+    admin_client, tenant_a, issue_key
+):
+    issued = issue_key(tenant_a)
+    assert admin_client.get(f"/admin/tenants/tenant/{tenant_a.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/tenants/apikey/{issued.api_key.pk}/delete/").status_code == 403
+    assert Tenant.objects.filter(pk=tenant_a.pk).exists()
