@@ -103,3 +103,17 @@ def test_a_key_verified_before_the_block_keeps_working(settings, tenant_a, issue
     for _ in range(3):
         client_for(generate_key()[0]).get("/api/v1/me/", REMOTE_ADDR=shared_nat)
     assert good.get("/api/v1/me/", REMOTE_ADDR=shared_nat).status_code == 200
+
+
+def test_every_api_view_keeps_the_key_and_tenant_limits():
+    """A view that set its own throttle_classes without ours would escape the plan's limits."""
+    from tenants.throttling import ApiKeyRateThrottle
+
+    from .matrix import api_routes
+
+    escaping = []
+    for route, pattern in api_routes().items():
+        view_class = getattr(pattern.callback, "cls", None)
+        if view_class is not None and ApiKeyRateThrottle not in view_class.throttle_classes:
+            escaping.append(route)
+    assert escaping == []
