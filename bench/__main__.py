@@ -6,7 +6,9 @@ import sys
 
 import django
 
-BENCHMARKS: list[str] = []
+BENCHMARKS: list[str] = [
+    "api_auth",  # tenants (issue 3)
+]
 
 
 def main(names: list[str]) -> None:
