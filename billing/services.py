@@ -63,9 +63,16 @@ class PriceMissing(ServiceError):
     default_message = "This model has no price configured; an administrator must add one."
 
 
+MAX_TOKENS_PER_CALL = 100_000_000
+
+
 def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{name} must be a non-negative integer.", details={name: ["Invalid."]})
+    is_integer = isinstance(value, int) and not isinstance(value, bool)
+    if not is_integer or not 0 <= value <= MAX_TOKENS_PER_CALL:
+        raise InvalidInput(
+            f"{name} must be an integer from 0 to {MAX_TOKENS_PER_CALL}.",
+            details={name: ["Invalid."]},
+        )
     return value
 
 

@@ -91,7 +91,7 @@ def test_quotas_are_per_tenant(tenant_a, tenant_b, reserve):
 
 
 def test_it_refuses_negative_or_non_integer_token_counts(tenant_a, reserve):
-    for prompt, output in [(-1, 10), (10, 1.5), (True, 10)]:
+    for prompt, output in [(-1, 10), (10, 1.5), (True, 10), (10, 10**12), ("10", 10)]:
         with pytest.raises(InvalidInput):
             reserve(tenant_a, prompt=prompt, output=output)
     assert not QuotaReservation.objects.exists()
@@ -208,3 +208,17 @@ def test_a_refused_reservation_rolls_back_with_the_callers_transaction(tenant_a,
         reserve(tenant_a)
     # The caller's transaction is still usable, and nothing more is held.
     assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 500
+
+
+def test_a_refusal_reaches_the_client_as_a_429_in_the_error_envelope(tenant_a, reserve):
+    from nutrition_pro.exceptions import envelope_exception_handler
+
+    set_limits(tenant_a, tokens=100)
+    with pytest.raises(services.QuotaExceeded) as refused:
+        reserve(tenant_a)
+
+    response = envelope_exception_handler(refused.value, {})
+    assert response.status_code == 429
+    assert response.data["error"]["code"] == "quota_exceeded"
+    assert response.data["error"]["details"]["requested_tokens"] == 500
+    assert response.data["error"]["details"]["token_quota"] == 100
