@@ -12,11 +12,18 @@ with exactly the declared scope that must be admitted.
 import pytest
 
 from tenants.permissions import ANY_SCOPE
+from tests.billing import factories as billing_factories
 
 from .matrix import Route, case_ids, check, undescribed
 
 MATRIX: dict[str, Route] = {
     "api/v1/me/": Route(scopes={"GET": ANY_SCOPE}),
+    # --- billing (issue 6) ---
+    "api/v1/usage/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/<uuid:invoice_id>/": Route(
+        scopes={"GET": "usage:read"}, make_object=billing_factories.issued_invoice
+    ),
 }
 
 
