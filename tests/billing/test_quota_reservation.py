@@ -222,3 +222,25 @@ def test_a_refusal_reaches_the_client_as_a_429_in_the_error_envelope(tenant_a, r
     assert response.data["error"]["code"] == "quota_exceeded"
     assert response.data["error"]["details"]["requested_tokens"] == 500
     assert response.data["error"]["details"]["token_quota"] == 100
+
+
+def test_a_call_reserved_in_one_month_and_settled_in_the_next_counts_in_the_next(tenant_a, reserve):
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 1, 31, 23, 59, 50, tzinfo=UTC), tick=False):
+        reservation = reserve(tenant_a)
+    with time_machine.travel(datetime(2026, 2, 1, 0, 0, 5, tzinfo=UTC), tick=False):
+        record = services.quota_settle(
+            generation_id=reservation.generation_id,
+            model=MODEL,
+            prompt_tokens=10,
+            completion_tokens=5,
+        )
+
+    assert record.period == date(2026, 2, 1)
+    january = usage_summary(tenant=tenant_a, period=date(2026, 1, 1))
+    february = usage_summary(tenant=tenant_a, period=date(2026, 2, 1))
+    assert (january.tokens_reserved, january.tokens_used) == (0, 0)
+    assert (february.tokens_reserved, february.tokens_used) == (0, 15)
