@@ -5,22 +5,22 @@ dropped here; the configured database is never written. Figures are wall-clock t
 this machine, printed as they are measured.
 """
 
+import multiprocessing
 import os
 import statistics
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.db.models import Sum
 
 TENANTS = int(os.environ.get("BENCH_BILLING_TENANTS", 1000))
 LEDGER_ROWS = int(os.environ.get("BENCH_BILLING_ROWS", 1_000_000))
-RESERVATIONS_PER_THREAD = int(os.environ.get("BENCH_BILLING_RESERVATIONS", 50))
-THREAD_COUNTS = [1, 4, 16, 32]
+RESERVATIONS_PER_THREAD = int(os.environ.get("BENCH_BILLING_RESERVATIONS", 30))
+WORKER_COUNTS = [1, 4, 16, 32]
 
 
 def _admin_cursor_execute(sql: str) -> None:
@@ -119,10 +119,19 @@ def _seed(period) -> None:
 
 def _bench_invoices() -> None:
     from billing import services
-    from billing.models import Invoice, InvoiceLine
+    from billing.models import Invoice, InvoiceLine, UsageRecord
 
     period = services.last_closed_period()
     _timed(f"seed {TENANTS} tenants and {LEDGER_ROWS:,} ledger rows", lambda: _seed(period))
+    _timed(
+        "the grouped SUM over the month alone (for reference)",
+        lambda: list(
+            UsageRecord.objects.filter(period=period)
+            .values("tenant_id", "model")
+            .annotate(tokens=Sum("total_tokens"), cost=Sum("cost"))
+            .order_by("tenant_id", "model")
+        ),
+    )
     result, _ = _timed(
         f"issue invoices for {period:%Y-%m}", lambda: services.invoices_issue(period=period)
     )
@@ -136,7 +145,10 @@ def _bench_invoices() -> None:
 
 
 def _bench_contention() -> None:
+    from django.db.models import F
+
     from billing import services
+    from billing.models import UsagePeriod
     from tenants.models import Tenant
 
     tenant = Tenant.objects.create(
@@ -145,43 +157,81 @@ def _bench_contention() -> None:
         monthly_token_quota=10**15,
         monthly_cost_cap=Decimal("999999999"),
     )
+    counters = services._usage_period(tenant.pk, services.period_start(services.timezone.now()))
+
+    def reserve():
+        with transaction.atomic():
+            services.quota_reserve(
+                tenant=tenant,
+                api_key=None,
+                generation_id=uuid.uuid4(),
+                model="small",
+                prompt_tokens_estimate=1500,
+                max_output_tokens=800,
+            )
+
+    def bare_update():
+        # The floor: one UPDATE of the same row, committed; what any row-locked counter costs.
+        with transaction.atomic():
+            UsagePeriod.objects.filter(pk=counters.pk).update(
+                tokens_reserved=F("tokens_reserved") + 1
+            )
+
     print(
-        f"  one tenant's quota, {RESERVATIONS_PER_THREAD} reservations per thread, each in its "
-        "own transaction (per-reservation latency):"
+        f"  one tenant's quota, {RESERVATIONS_PER_THREAD} operations per process, each in its "
+        "own transaction; latency per operation (floor = a bare UPDATE of the same row):"
     )
-    for threads in THREAD_COUNTS:
-        barrier = threading.Barrier(threads)
+    _OPERATIONS.update({"floor": bare_update, "quota_reserve": reserve})
+    for workers in WORKER_COUNTS:
+        for label in ("floor", "quota_reserve"):
+            p50, p95, rate = _contended(label, workers)
+            print(
+                f"    {workers:>2} processes, {label:<13}: p50 {p50:6.1f} ms, "
+                f"p95 {p95:6.1f} ms, {rate:5.0f} per s"
+            )
 
-        def worker(_, barrier=barrier):
-            latencies = []
-            try:
-                barrier.wait(timeout=30)
-                for _ in range(RESERVATIONS_PER_THREAD):
-                    started = time.perf_counter()
-                    with transaction.atomic():
-                        services.quota_reserve(
-                            tenant=tenant,
-                            api_key=None,
-                            generation_id=uuid.uuid4(),
-                            model="small",
-                            prompt_tokens_estimate=1500,
-                            max_output_tokens=800,
-                        )
-                    latencies.append(time.perf_counter() - started)
-            finally:
-                connection.close()
-            return latencies
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            latencies = sorted(x for batch in pool.map(worker, range(threads)) for x in batch)
-        wall = time.perf_counter() - started
-        p50 = statistics.median(latencies) * 1000
-        p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
-        print(
-            f"    {threads:>2} threads: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-            f"{len(latencies) / wall:.0f} reservations/s"
-        )
+def _contended(operation, workers: int) -> tuple[float, float, float]:
+    """Runs `operation` in `workers` forked processes at once (web workers are processes, so
+    no GIL is shared); returns p50 and p95 latency in ms and operations per second."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(workers + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_timed_batch, args=(operation, barrier, results))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    barrier.wait(timeout=60)
+    started = time.perf_counter()
+    batches = [results.get(timeout=600) for _ in processes]
+    wall = time.perf_counter() - started
+    for process in processes:
+        process.join(timeout=30)
+    latencies = sorted(x for batch in batches for x in batch)
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000
+    return p50, p95, len(latencies) / wall
+
+
+_OPERATIONS = {}
+
+
+def _timed_batch(operation_name, barrier, results) -> None:
+    operation = _OPERATIONS[operation_name]
+    latencies = []
+    try:
+        operation()  # connect before the start line
+        barrier.wait(timeout=60)
+        for _ in range(RESERVATIONS_PER_THREAD):
+            started = time.perf_counter()
+            operation()
+            latencies.append(time.perf_counter() - started)
+    finally:
+        connections.close_all()
+        results.put(latencies)
 
 
 def run() -> None:

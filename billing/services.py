@@ -110,9 +110,8 @@ def quota_reserve(
     tokens = _count("prompt_tokens_estimate", prompt_tokens_estimate) + _count(
         "max_output_tokens", max_output_tokens
     )
-    existing = QuotaReservation.objects.filter(generation_id=generation_id).first()
-    if existing is not None:
-        return _same_tenant(existing, tenant)
+    # A second call for the same generation fails on the unique generation id below and
+    # returns the first reservation, so the usual case costs no lookup here.
     now = timezone.now()
     price = _price(model, now)
     cost = price.cost(prompt_tokens=prompt_tokens_estimate, completion_tokens=max_output_tokens)
