@@ -20,7 +20,8 @@ from django.db.models import Sum
 TENANTS = int(os.environ.get("BENCH_BILLING_TENANTS", 1000))
 LEDGER_ROWS = int(os.environ.get("BENCH_BILLING_ROWS", 1_000_000))
 RESERVATIONS_PER_THREAD = int(os.environ.get("BENCH_BILLING_RESERVATIONS", 30))
-WORKER_COUNTS = [1, 4, 16, 32]
+# Each worker holds a PostgreSQL connection: keep well under max_connections (shared).
+WORKER_COUNTS = [int(n) for n in os.environ.get("BENCH_BILLING_WORKERS", "1,4,16").split(",")]
 
 
 def _admin_cursor_execute(sql: str) -> None:
