@@ -8,6 +8,7 @@ import django
 
 BENCHMARKS: list[str] = [
     "api_auth",  # tenants (issue 3)
+    "billing",  # issue 6
 ]
 
 
