@@ -36,7 +36,7 @@ SEED = 20261203
 HOLDOUT_FRACTION = 0.25
 # Whole attack categories the classifier never sees: the held-back set measures generalisation.
 HELD_BACK_CATEGORIES = ("Homophonic Substitution", "Persuasion", "Clickbait", "Anagramming")
-DEFAULT_THRESHOLD = 0.65
+DEFAULT_THRESHOLD = 0.68
 DEFAULT_C = 1.0
 BENIGN_DIETITIAN_WEIGHT = 3.0
 

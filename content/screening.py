@@ -128,6 +128,8 @@ _OVERRIDE_PATTERNS = [
     r"(system\s+)?prompt|your\s+(system\s+|hidden\s+|initial\s+|original\s+|secret\s+)?"
     r"instructions|the\s+(system|hidden|initial|original|secret)\s+instructions)\b",
     r"\bsystem\s+prompt\b",
+    r"\b(previous|prior|above|preceding|foregoing)\s+(instructions|prompts|directives)\b",
+    r"\b(vorherig|bisherig|obig|vorangegangen)\w*\s+(anweisungen|instruktionen|befehle)\b",
     r"\b(jailbreak|jailbroken|developer\s+mode|dan\s+mode|do\s+anything\s+now)\b",
     r"\b(do\s+not|don't|never)\s+(follow|obey|apply)\s+(the|your|any)\s+(previous|prior|"
     r"original|earlier|above|system)\b",
