@@ -18,14 +18,25 @@ def pytest_configure(config):
     if location.startswith("redis://"):
         base, _, index = location.rpartition("/")
         offset = int(worker.removeprefix("gw") or 0)
-        settings.CACHES["default"]["LOCATION"] = f"{base}/{int(index or 0) + offset}"
+        worker_location = f"{base}/{int(index or 0) + offset}"
+        settings.CACHES["default"]["LOCATION"] = worker_location
+        # The broker shares the worker's database; `_fresh_cache` leaves its keys alone.
+        settings.CELERY_BROKER_URL = worker_location
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    """Each test starts with an empty cache (rate limits, key caches), broker queues kept."""
     from django.core.cache import cache
 
-    cache.clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture
@@ -86,3 +97,16 @@ def api_b(tenant_b, issue_key):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+# --- tenants (issue 3) -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verified_keys():
+    """Each test starts with an empty in-process cache of verified API keys."""
+    from tenants.keycache import verified_keys
+
+    verified_keys.clear()
+    yield
+    verified_keys.clear()
