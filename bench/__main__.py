@@ -8,6 +8,8 @@ import django
 
 BENCHMARKS: list[str] = [
     "api_auth",  # tenants (issue 3)
+    "billing",  # issue 6
+    "content_screen",  # content: injection screen time per sample
 ]
 
 
