@@ -111,32 +111,34 @@ def record_request(*, api_key, ip: str | None) -> RequestOutcome:
     if client is None:
         return _record_without_redis(limits, api_key)
 
+    # Our own short keys need none of Django's memcached-compatibility checks: make_key only.
+    make_key = cache.make_key
     now = time.time()
     windows = []
     pipe = client.pipeline(transaction=False)
     for limit in limits:
         _count, period = _split_rate(limit.rate)
         window = _get_window(limit.value, period)
-        key = cache.make_and_validate_key(limit.cache_key(window))
+        key = make_key(limit.cache_key(window))
         pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
         pipe.incr(key)
         windows.append(window)
-    minute_key = cache.make_and_validate_key(minute_counter_key(api_key.pk, int(now // 60)))
-    hour_key = cache.make_and_validate_key(hour_counter_key(api_key.pk, int(now // 3600)))
+    minute_key = make_key(minute_counter_key(api_key.pk, int(now // 60)))
+    hour_key = make_key(hour_counter_key(api_key.pk, int(now // 3600)))
     pipe.incr(minute_key)
     pipe.expire(minute_key, MINUTE_COUNTER_TTL)
-    active_key = cache.make_and_validate_key(active_keys_key(int(now // 60)))
+    active_key = make_key(active_keys_key(int(now // 60)))
     pipe.sadd(active_key, api_key.pk)
     pipe.expire(active_key, MINUTE_COUNTER_TTL)
     pipe.incr(hour_key)
     pipe.expire(hour_key, HOUR_COUNTER_TTL)
     network = source_network(ip)
     if network is not None:
-        nets_key = cache.make_and_validate_key(networks_key(api_key.pk))
+        nets_key = make_key(networks_key(api_key.pk))
         pipe.hsetnx(nets_key, network, int(now))
         pipe.expire(nets_key, NETWORKS_TTL)
     pipe.set(
-        cache.make_and_validate_key(last_used_flag_key(api_key.pk)),
+        make_key(last_used_flag_key(api_key.pk)),
         1,
         ex=LAST_USED_INTERVAL_SECONDS,
         nx=True,
