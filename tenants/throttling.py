@@ -10,6 +10,7 @@ Without Redis (`make run` on local memory) the limits go through `get_usage` its
 anomaly counters are not kept (anomaly detection needs the shared store and a beat process).
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -24,9 +25,13 @@ from django_ratelimit.core import (
     _split_rate,
     get_usage,
 )
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
+from nutrition_pro.exceptions import ServiceError
 from tenants.network import client_ip, rate_limit_address, source_network
+
+logger = logging.getLogger(__name__)
 
 KEY_GROUP = "tenants.api-key"
 TENANT_GROUP = "tenants.tenant"
@@ -36,6 +41,25 @@ LAST_USED_INTERVAL_SECONDS = 60
 MINUTE_COUNTER_TTL = 2 * 3600
 HOUR_COUNTER_TTL = 26 * 3600
 NETWORKS_TTL = 45 * 24 * 3600
+
+
+class LimitsUnavailable(ServiceError):
+    """The shared rate-limit store is unreachable: refuse rather than serve without limits."""
+
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "The service is briefly unavailable; retry shortly."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "5"})
+
+
+def _store_failed(error: Exception) -> bool:
+    """Fails closed like django-ratelimit: True lets the request through (RATELIMIT_FAIL_OPEN)."""
+    logger.error("rate-limit store unavailable: %s", type(error).__name__)
+    if getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+        return True
+    raise LimitsUnavailable()
 
 
 @dataclass(frozen=True)
@@ -188,7 +212,10 @@ class ApiKeyRateThrottle(BaseThrottle):
         if api_key is None:
             return True
         ip = client_ip(request)
-        outcome = record_request(api_key=api_key, ip=ip)
+        try:
+            outcome = record_request(api_key=api_key, ip=ip)
+        except RedisError as error:
+            return _store_failed(error)
         if outcome.first_use_this_minute:
             api_key_record_use(api_key=api_key, ip=ip)
         self._wait = outcome.retry_after
@@ -214,7 +241,11 @@ def _auth_failure_usage(request, *, increment: bool):
 
 def auth_failures_block(request) -> int | None:
     """Seconds to wait when this source already failed too often this minute, else None."""
-    usage = _auth_failure_usage(request, increment=False)
+    try:
+        usage = _auth_failure_usage(request, increment=False)
+    except RedisError as error:
+        _store_failed(error)
+        return None
     if usage is None:
         return None
     if usage["limit"] == 0 or usage["count"] >= usage["limit"]:
@@ -224,7 +255,11 @@ def auth_failures_block(request) -> int | None:
 
 def auth_failure_record(request) -> int | None:
     """Counts a failed authentication; seconds to wait if that was one too many, else None."""
-    usage = _auth_failure_usage(request, increment=True)
+    try:
+        usage = _auth_failure_usage(request, increment=True)
+    except RedisError as error:
+        _store_failed(error)
+        return None
     if usage is not None and usage["should_limit"]:
         return max(1, usage["time_left"])
     return None

@@ -117,3 +117,24 @@ def test_every_api_view_keeps_the_key_and_tenant_limits():
         if view_class is not None and ApiKeyRateThrottle not in view_class.throttle_classes:
             escaping.append(route)
     assert escaping == []
+
+
+def test_without_the_shared_store_it_refuses_with_503_rather_than_serve_unlimited(
+    settings, tenant_a, issue_key
+):
+    from tests.support import free_port
+
+    plaintext = issue_key(tenant_a).plaintext
+    # A fault we cannot cause otherwise: Redis goes away (nothing listens on this port).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    response = client_for(plaintext).get("/api/v1/me/")
+    error_of(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5"
+    settings.RATELIMIT_FAIL_OPEN = True  # operators may choose to serve without limits
+    assert client_for(plaintext).get("/api/v1/me/").status_code == 200
