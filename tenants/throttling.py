@@ -89,21 +89,19 @@ def key_limits(api_key) -> list[Limit]:
     ]
 
 
-def minute_counter_key(api_key_id: int, minute: int) -> str:
-    return f"tenants:keyuse:m:{api_key_id}:{minute}"
+def minute_usage_key(minute: int) -> str:
+    """A hash of key id -> requests in that minute (its fields are also the active keys)."""
+    return f"tenants:keyuse:m:{minute}"
 
 
-def hour_counter_key(api_key_id: int, hour: int) -> str:
-    return f"tenants:keyuse:h:{api_key_id}:{hour}"
+def hour_usage_key(hour: int) -> str:
+    """A hash of key id -> requests in that hour: the keys' baselines."""
+    return f"tenants:keyuse:h:{hour}"
 
 
 def networks_key(api_key_id: int) -> str:
+    """A hash of source network -> when the key was first used from it."""
     return f"tenants:keyuse:nets:{api_key_id}"
-
-
-def active_keys_key(minute: int) -> str:
-    """The ids of the keys used in one minute: what the anomaly scan looks at."""
-    return f"tenants:keyuse:active:{minute}"
 
 
 def last_used_flag_key(api_key_id: int) -> str:
@@ -111,6 +109,18 @@ def last_used_flag_key(api_key_id: int) -> str:
 
 
 _clients: dict[int, object] = {}
+# Redis keys this process already gave a TTL this minute: each usage hash gets its EXPIRE
+# from every process about once a minute, not from every request (five commands fewer).
+_ttl_marks: dict[str, int] = {}
+
+
+def _needs_ttl(key: str, minute: int) -> bool:
+    if _ttl_marks.get(key) == minute:
+        return False
+    if len(_ttl_marks) > 10_000:
+        _ttl_marks.clear()
+    _ttl_marks[key] = minute
+    return True
 
 
 def redis_client():
@@ -147,20 +157,21 @@ def record_request(*, api_key, ip: str | None) -> RequestOutcome:
         pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
         pipe.incr(key)
         windows.append(window)
-    minute_key = make_key(minute_counter_key(api_key.pk, int(now // 60)))
-    hour_key = make_key(hour_counter_key(api_key.pk, int(now // 3600)))
-    pipe.incr(minute_key)
-    pipe.expire(minute_key, MINUTE_COUNTER_TTL)
-    active_key = make_key(active_keys_key(int(now // 60)))
-    pipe.sadd(active_key, api_key.pk)
-    pipe.expire(active_key, MINUTE_COUNTER_TTL)
-    pipe.incr(hour_key)
-    pipe.expire(hour_key, HOUR_COUNTER_TTL)
+    minute = int(now // 60)
+    minute_key = make_key(minute_usage_key(minute))
+    hour_key = make_key(hour_usage_key(int(now // 3600)))
+    pipe.hincrby(minute_key, api_key.pk, 1)
+    pipe.hincrby(hour_key, api_key.pk, 1)
+    if _needs_ttl(minute_key, minute):
+        pipe.expire(minute_key, MINUTE_COUNTER_TTL)
+    if _needs_ttl(hour_key, minute):
+        pipe.expire(hour_key, HOUR_COUNTER_TTL)
     network = source_network(ip)
     if network is not None:
         nets_key = make_key(networks_key(api_key.pk))
         pipe.hsetnx(nets_key, network, int(now))
-        pipe.expire(nets_key, NETWORKS_TTL)
+        if _needs_ttl(nets_key, minute):
+            pipe.expire(nets_key, NETWORKS_TTL)
     pipe.set(
         make_key(last_used_flag_key(api_key.pk)),
         1,

@@ -138,3 +138,16 @@ def test_without_the_shared_store_it_refuses_with_503_rather_than_serve_unlimite
     assert response["Retry-After"] == "5"
     settings.RATELIMIT_FAIL_OPEN = True  # operators may choose to serve without limits
     assert client_for(plaintext).get("/api/v1/me/").status_code == 200
+
+
+def test_every_counter_it_writes_expires(tenant_a, issue_key):
+    from tenants.throttling import redis_client
+
+    api = client_for(issue_key(tenant_a).plaintext)
+    for _ in range(3):
+        api.get("/api/v1/me/", REMOTE_ADDR="198.51.100.7")
+    client = redis_client()
+    keys = [key for key in client.keys("*") if b":rl:" in key or b":tenants:keyuse:" in key]
+    assert len(keys) >= 6, keys  # two limits, two usage hashes, networks, last-used flag
+    no_expiry = [key for key in keys if client.ttl(key) < 0]
+    assert no_expiry == []
