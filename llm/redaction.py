@@ -36,7 +36,7 @@ _STREET_SUFFIX = (
     r"square|sq|terrace|close|crescent|parkway|highway|hwy)"
 )
 STREET = re.compile(
-    rf"(?x)\b\d{{1,5}}[a-zA-Z]?\s+(?:[A-Z][\w'\-]*\.?\s+){{1,4}}{_STREET_SUFFIX}\b\.?"
+    rf"(?x)\b\d{{1,5}}[a-zA-Z]?\s+(?:[A-Z][\w'\-]*\.?\s+){{1,4}}{_STREET_SUFFIX}\b"
     rf"(?:,?\s+(?:apt|apartment|suite|unit|flat)\.?\s*\#?\w+)?"
     rf"|\b[A-ZÄÖÜ][\wäöüß\-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
     rf"\s+\d{{1,4}}[a-zA-Z]?\b"
