@@ -20,7 +20,13 @@ DEFAULT_TEXT = (
 )
 
 
-def ok(text: str | Callable[[dict], str] = DEFAULT_TEXT, *, prompt_tokens=120, completion_tokens=60, delay=0.0):
+def ok(
+    text: str | Callable[[dict], str] = DEFAULT_TEXT,
+    *,
+    prompt_tokens=120,
+    completion_tokens=60,
+    delay=0.0,
+):
     return {"kind": "ok", "text": text, "usage": (prompt_tokens, completion_tokens), "delay": delay}
 
 
@@ -192,9 +198,15 @@ class FakeOpenAI:
         with self.lock:
             scripted = self.moderation_script.popleft() if self.moderation_script else None
         if scripted is not None and scripted["kind"] == "fail":
-            handler._send(scripted["status"], {"error": {"message": "scripted"}}, scripted["headers"])
+            handler._send(
+                scripted["status"], {"error": {"message": "scripted"}}, scripted["headers"]
+            )
             return
-        text = body.get("input") if isinstance(body.get("input"), str) else json.dumps(body.get("input"))
+        text = (
+            body.get("input")
+            if isinstance(body.get("input"), str)
+            else json.dumps(body.get("input"))
+        )
         flagged = any(word in text for word in self.moderation_flag_words)
         handler._send(
             200,
@@ -205,7 +217,10 @@ class FakeOpenAI:
                     {
                         "flagged": flagged,
                         "categories": {"violence": flagged, "self-harm": False},
-                        "category_scores": {"violence": 0.99 if flagged else 0.01, "self-harm": 0.0},
+                        "category_scores": {
+                            "violence": 0.99 if flagged else 0.01,
+                            "self-harm": 0.0,
+                        },
                     }
                 ],
             },
