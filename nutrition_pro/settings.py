@@ -303,6 +303,14 @@ LLM_SLOT_WAIT_SECONDS = _env_float("LLM_SLOT_WAIT_SECONDS", 2.0)
 LLM_LEASE_SECONDS = _env_float("LLM_LEASE_SECONDS", float(CELERY_TASK_TIME_LIMIT))
 # Nutrition safety: a daily target below this needs inputs.clinical_supervision.
 LLM_MIN_DAILY_KCAL = env_int("LLM_MIN_DAILY_KCAL", 1200)
+# How often a worker looks for tasks whose worker died unacknowledged (kombu's defaults give
+# 100 s; only a low CELERY_VISIBILITY_TIMEOUT, as in tests, needs a faster sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env_int(
+    "CELERY_UNACKED_RESTORE_INTERVAL", 10
+)
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env_int(
+    "CELERY_UNACKED_RESTORE_THROTTLE", 10
+)
 CELERY_BEAT_SCHEDULE["llm-purge-expired-content"] = {
     "task": "llm.tasks.generation_purge_expired_task",
     "schedule": env_int("LLM_PURGE_INTERVAL_SECONDS", 3600),
