@@ -8,6 +8,7 @@ two workers from calling the provider at once, the provider's answer is checkpoi
 its settlement in one transaction, and a finished row is never touched again.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,12 +17,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing import services as billing
+from billing.models import ModelPrice
 from content.screening import screen_text
 from llm import circuit, client, offline, prompts, selectors
 from llm.guards import BLOCKED, run_output_guards
@@ -92,8 +95,23 @@ def _replay(existing: GenerationRequest, fingerprint: str) -> CreatedGeneration:
 
 def _provider_model() -> tuple[str, str]:
     if settings.LLM_PROVIDER == "offline":
+        _offline_price_ensure()
         return "offline", offline.OFFLINE_MODEL
     return "openai", settings.OPENAI_MODEL
+
+
+def _offline_price_ensure() -> None:
+    """The offline generator costs nothing: its usage is metered at a zero price (created
+    once, on a fresh `make run` database where no price exists yet)."""
+    if ModelPrice.objects.filter(model=offline.OFFLINE_MODEL).exists():
+        return
+    # A concurrent first request may have created it: either way there is one now.
+    with contextlib.suppress(InvalidInput, IntegrityError):
+        billing.model_price_set(
+            model=offline.OFFLINE_MODEL,
+            input_price_per_million=Decimal("0"),
+            output_price_per_million=Decimal("0"),
+        )
 
 
 def _enqueue(generation_id) -> None:

@@ -1,11 +1,33 @@
 """Fixtures of the generation pipeline: the fake provider, samples, and a way to run tasks."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
+from billing.models import ModelPrice
 from content.models import ContentSample
 from llm import services
 from llm.models import GenerationRequest
+from llm.offline import OFFLINE_MODEL
 from tests.llm.fake_openai import FakeOpenAI
+
+
+@pytest.fixture(autouse=True)
+def _prices(db):
+    """The provider's model has a price (since 2020, so tests may travel back in time)."""
+    ModelPrice.objects.create(
+        model="gpt-4o-mini",
+        input_price_per_million=Decimal("0.15"),
+        output_price_per_million=Decimal("0.60"),
+        valid_from=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    ModelPrice.objects.create(
+        model=OFFLINE_MODEL,
+        input_price_per_million=Decimal("0"),
+        output_price_per_million=Decimal("0"),
+        valid_from=datetime(2020, 1, 1, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -99,12 +121,13 @@ def run_to_end(generation: GenerationRequest, max_deliveries: int = 10) -> Gener
 
 
 def billing_of(generation) -> dict:
-    """How billing saw this generation: usage settlements and whether its hold was released."""
-    from billing import services as billing
+    """How billing saw this generation: ledger rows (settlements) and its reservation."""
+    from billing.models import QuotaReservation, UsageRecord
 
-    mine = [c for c in billing.CALLS if c[1] == str(generation.pk)]
+    reservation = QuotaReservation.objects.filter(generation_id=generation.pk).first()
+    records = UsageRecord.objects.filter(generation_id=generation.pk)
     return {
-        "settled": [c[2:] for c in mine if c[0] == "settle"],
-        "released": any(c[0] == "release" for c in mine),
-        "reserved": any(c[0] == "reserve" for c in mine),
+        "settled": [(r.prompt_tokens, r.completion_tokens) for r in records],
+        "released": reservation is not None and reservation.status == "released",
+        "reserved": reservation is not None,
     }

@@ -40,6 +40,18 @@ def test_post_answers_202_at_once_and_enqueues_after_commit(
     assert billing_of(generation)["reserved"]
 
 
+def test_the_offline_model_is_metered_at_a_zero_price_on_a_fresh_database(
+    offline_llm, dietitian_a, make_generation
+):
+    from billing.models import ModelPrice, UsageRecord
+
+    ModelPrice.objects.all().delete()
+    generation = run_to_end(make_generation(dietitian_a))
+
+    record = UsageRecord.objects.get(generation_id=generation.pk)
+    assert record.cost == 0 and record.completion_tokens > 0
+
+
 def test_make_run_mode_goes_end_to_end_with_labelled_offline_text(
     offline_llm, eager_tasks, api_a, dietitian_a, sample_a, django_capture_on_commit_callbacks
 ):
@@ -174,6 +186,21 @@ def test_the_tenant_queue_cap_answers_429_and_creates_nothing(api_a, dietitian_a
     assert response.json()["error"]["details"]["reason"] == "queue_full"
     assert response["Retry-After"]
     assert GenerationRequest.objects.count() == 2
+
+
+def test_an_exhausted_quota_answers_429_and_creates_nothing(
+    api_a, dietitian_a, django_capture_on_commit_callbacks
+):
+    tenant = dietitian_a.tenant
+    tenant.monthly_token_quota = 500  # less than one request's worst case
+    tenant.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api_a.post(URL, body_for(dietitian_a), format="json")
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "quota_exceeded"
+    assert GenerationRequest.objects.count() == 0
+    assert callbacks == []
 
 
 def test_finished_requests_free_the_queue(offline_llm, api_a, dietitian_a, make_generation):
