@@ -7,6 +7,7 @@ import sys
 import django
 
 BENCHMARKS: list[str] = []
+BENCHMARKS.append("generation")  # llm (issue 5)
 
 
 def main(names: list[str]) -> None:

@@ -39,10 +39,20 @@ def circuit_state(now: float | None = None) -> str:
     return OPEN if (now or time.time()) < until else HALF_OPEN
 
 
+# A process that saw the circuit closed trusts that for up to a second, so the hot path
+# reads Redis at most once a second per process; an opening reaches every worker in <= 1 s.
+LOCAL_TRUST_SECONDS = 1.0
+_local = {"closed_until": 0.0, "last_failure": float("-inf")}
+_thread = threading.local()
+
+
 def circuit_before_call() -> None:
     """Raises CircuitOpen unless a call may go out now (closed, or the half-open probe)."""
+    if time.monotonic() < _local["closed_until"]:
+        return
     until = cache.get(OPEN_UNTIL)
     if until is None:
+        _local["closed_until"] = time.monotonic() + LOCAL_TRUST_SECONDS
         return
     now = time.time()
     if now < until:
@@ -51,14 +61,24 @@ def circuit_before_call() -> None:
     probe_seconds = int(settings.LLM_TIMEOUT_SECONDS) + 5
     if not cache.add(PROBE, now, timeout=probe_seconds):
         raise CircuitOpen(min(probe_seconds, settings.LLM_CIRCUIT_OPEN_SECONDS))
+    _thread.probing = True
 
 
 def circuit_record_success() -> None:
-    cache.delete_many([FAILURES, OPEN_UNTIL, PROBE])
+    """Closes the circuit after a probe, and resets the failure count after failures; a
+    success with no failure seen lately writes nothing (the common case costs no Redis)."""
+    probing = getattr(_thread, "probing", False)
+    _thread.probing = False
+    recent_failure = time.monotonic() - _local["last_failure"] < settings.LLM_CIRCUIT_WINDOW_SECONDS
+    if probing or recent_failure:
+        cache.delete_many([FAILURES, OPEN_UNTIL, PROBE])
 
 
 def circuit_record_failure() -> str:
     """Counts a provider failure; opens the circuit at the threshold (or on a failed probe)."""
+    _thread.probing = False
+    _local["last_failure"] = time.monotonic()
+    _local["closed_until"] = 0.0
     now = time.time()
     until = cache.get(OPEN_UNTIL)
     if until is not None and now >= until:

@@ -233,6 +233,7 @@ def _claim(generation_id) -> tuple[GenerationRequest | None, str, RunOutcome]:
         generation = (
             GenerationRequest.objects.select_for_update(of=("self",))
             .select_related("tenant", "dietitian")
+            .defer("prompt", "response")
             .filter(pk=generation_id)
             .first()
         )
@@ -277,11 +278,13 @@ def _finish(generation: GenerationRequest, *, status: str, **fields) -> None:
     generation.finished_at = timezone.now()
     generation.lease_token = ""
     generation.lease_expires_at = None
+    changed = ["status", "finished_at", "lease_token", "lease_expires_at", "updated_at"]
     if generation.notes:
         generation.notes = redact_text(generation.notes)
+        changed.append("notes")
     for name, value in fields.items():
         setattr(generation, name, value)
-    generation.save()
+    generation.save(update_fields=changed + list(fields))
     if status != Status.SUCCEEDED and not generation.provider_charged:
         billing.quota_release(generation_id=generation.pk)
     logger.info(
@@ -294,22 +297,33 @@ def _finish(generation: GenerationRequest, *, status: str, **fields) -> None:
 
 def _finish_locked(generation_id, *, status: str, **fields) -> GenerationRequest | None:
     with transaction.atomic():
-        generation = GenerationRequest.objects.select_for_update().get(pk=generation_id)
+        generation = (
+            GenerationRequest.objects.select_for_update()
+            .defer("prompt", "response")
+            .get(pk=generation_id)
+        )
         if generation.is_finished:
             return None
         _finish(generation, status=status, **fields)
         return generation
 
 
-def _fail_or_requeue(generation_id, *, error: client.ProviderError | client.CircuitOpen):
+def _fail_or_requeue(
+    generation_id, *, error: client.ProviderError | client.CircuitOpen, prompt_fields=None
+):
     if isinstance(error, client.CircuitOpen):
         code, message, retryable = "provider_unavailable", str(error), True
         retry_after = error.retry_after
     else:
         code, message, retryable = error.code, error.message, error.retryable
         retry_after = error.retry_after
+    prompt_fields = prompt_fields or {}
     with transaction.atomic():
-        generation = GenerationRequest.objects.select_for_update().get(pk=generation_id)
+        generation = (
+            GenerationRequest.objects.select_for_update()
+            .defer("prompt", "response")
+            .get(pk=generation_id)
+        )
         if generation.is_finished:
             return RunOutcome()
         if not retryable or generation.attempts >= settings.LLM_MAX_ATTEMPTS:
@@ -318,6 +332,7 @@ def _fail_or_requeue(generation_id, *, error: client.ProviderError | client.Circ
                 status=Status.FAILED,
                 error_code=code if not retryable else "provider_unavailable",
                 error_message=message[:500],
+                **prompt_fields,
             )
             return RunOutcome()
         generation.status = Status.QUEUED
@@ -325,7 +340,19 @@ def _fail_or_requeue(generation_id, *, error: client.ProviderError | client.Circ
         generation.lease_expires_at = None
         generation.error_code = code
         generation.error_message = message[:500]
-        generation.save()
+        for name, value in prompt_fields.items():
+            setattr(generation, name, value)
+        generation.save(
+            update_fields=[
+                "status",
+                "lease_token",
+                "lease_expires_at",
+                "error_code",
+                "error_message",
+                "updated_at",
+                *prompt_fields,
+            ]
+        )
     delay = _requeue_delay(generation.attempts, retry_after)
     logger.info(
         "Generation %s waits %.1fs before attempt %d", generation_id, delay, generation.attempts + 1
@@ -344,27 +371,41 @@ def _redact_messages(messages: list[dict]) -> list[dict]:
     return [{**m, "content": redact_text(m["content"])} for m in messages]
 
 
-def _checkpoint_answer(generation_id, completion: client.Completion) -> GenerationRequest:
-    """Stores the provider's answer and settles its usage, once, in one transaction."""
+def _checkpoint_answer(
+    generation_id, completion: client.Completion, prompt_fields: dict
+) -> tuple[bool, str]:
+    """Stores the provider's answer and settles its usage, once, in one transaction.
+
+    Returns (stored by us, the stored answer): a concurrent delivery of the same task that
+    got there first keeps its answer, and ours is dropped (it was never settled twice)."""
+    text = redact_text(completion.text)
     with transaction.atomic():
-        generation = GenerationRequest.objects.select_for_update().get(pk=generation_id)
-        if generation.provider_charged:
-            return generation  # another delivery of this task got there first
-        generation.response = redact_text(completion.text)
-        generation.model = completion.model
-        generation.provider = completion.provider
-        generation.prompt_tokens = completion.prompt_tokens
-        generation.completion_tokens = completion.completion_tokens
-        generation.latency_ms = completion.latency_ms
-        generation.provider_charged = True
-        generation.save()
+        charged = (
+            GenerationRequest.objects.select_for_update()
+            .filter(pk=generation_id)
+            .values_list("provider_charged", flat=True)
+            .get()
+        )
+        if charged:
+            return False, ""
+        GenerationRequest.objects.filter(pk=generation_id).update(
+            response=text,
+            model=completion.model,
+            provider=completion.provider,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            latency_ms=completion.latency_ms,
+            provider_charged=True,
+            updated_at=timezone.now(),
+            **prompt_fields,
+        )
         billing.quota_settle(
-            generation_id=generation.pk,
+            generation_id=generation_id,
             model=completion.model,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
         )
-    return generation
+    return True, text
 
 
 _CANARY = re.compile(r"CANARY-[0-9a-f]{16}")
@@ -380,7 +421,7 @@ def _stored_system_text(generation: GenerationRequest) -> tuple[str, str]:
 
 def generation_run(*, generation_id) -> RunOutcome:
     """Runs one delivery of a generation's task; see the module docstring."""
-    generation, token, outcome = _claim(generation_id)
+    generation, _lease, outcome = _claim(generation_id)
     if generation is None:
         return outcome
     tenant, dietitian = generation.tenant, generation.dietitian
@@ -428,12 +469,12 @@ def generation_run(*, generation_id) -> RunOutcome:
         )
         redacted_messages = _redact_messages(built.messages)
         sent_messages = redacted_messages if tenant.redact_before_provider else built.messages
-        GenerationRequest.objects.filter(pk=generation.pk, lease_token=token).update(
-            prompt=json.dumps(redacted_messages, ensure_ascii=False),
-            sample_ids=[str(s.pk) for s in samples],
-            prompt_version=built.version,
-            updated_at=timezone.now(),
-        )
+        # Stored with the answer (or the failure): one write instead of two on the hot path.
+        prompt_fields = {
+            "prompt": json.dumps(redacted_messages, ensure_ascii=False),
+            "sample_ids": [str(s.pk) for s in samples],
+            "prompt_version": built.version,
+        }
         system_text, canary = built.system_text, built.canary
 
         if generation.provider == "offline":
@@ -451,20 +492,27 @@ def generation_run(*, generation_id) -> RunOutcome:
             try:
                 completion = client.chat_complete(messages=sent_messages)
             except (client.ProviderError, client.CircuitOpen) as error:
-                return _fail_or_requeue(generation.pk, error=error)
+                return _fail_or_requeue(generation.pk, error=error, prompt_fields=prompt_fields)
             finally:
                 circuit.slot_release(slot)
-        generation = _checkpoint_answer(generation.pk, completion)
+        stored, text = _checkpoint_answer(generation.pk, completion, prompt_fields)
+        if not stored:
+            return RunOutcome()  # another delivery owns this answer and finishes the request
     else:
         # A previous delivery got the answer and died before finishing: no second call.
         system_text, canary = _stored_system_text(generation)
+        text = GenerationRequest.objects.only("response").get(pk=generation.pk).response or ""
 
-    return _guard_and_finish(generation, system_text=system_text, canary=canary)
+    return _guard_and_finish(generation, text=text, system_text=system_text, canary=canary)
 
 
 def _wait_for_slot(generation_id) -> RunOutcome:
     with transaction.atomic():
-        generation = GenerationRequest.objects.select_for_update().get(pk=generation_id)
+        generation = (
+            GenerationRequest.objects.select_for_update()
+            .defer("prompt", "response", "notes")
+            .get(pk=generation_id)
+        )
         if generation.is_finished:
             return RunOutcome()
         # Waiting for capacity is not an attempt at the provider.
@@ -472,12 +520,13 @@ def _wait_for_slot(generation_id) -> RunOutcome:
         generation.attempts = max(generation.attempts - 1, 0)
         generation.lease_token = ""
         generation.lease_expires_at = None
-        generation.save()
+        generation.save(
+            update_fields=["status", "attempts", "lease_token", "lease_expires_at", "updated_at"]
+        )
     return RunOutcome(retry_in=1.0 + random.uniform(0, 1.0))
 
 
-def _guard_and_finish(generation: GenerationRequest, *, system_text: str, canary: str):
-    text = GenerationRequest.objects.only("response").get(pk=generation.pk).response or ""
+def _guard_and_finish(generation: GenerationRequest, *, text: str, system_text: str, canary: str):
     inputs = generation.inputs or {}
     moderate = client.moderate if generation.provider == "openai" else None
     try:
