@@ -112,7 +112,7 @@ def _worker(env: dict, queue: str, index: int, threads: int) -> subprocess.Popen
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.path.join(ROOT, "var", f"bench-worker-{index}.log"), "w"),  # noqa: SIM115
         start_new_session=True,
     )
 
@@ -155,6 +155,8 @@ def run() -> None:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "LOG_LEVEL": "WARNING",
     }
+    # Workers share a few PostgreSQL connections among their threads (see docs).
+    worker_env = {**env, "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL", "10")}
     body = {
         "dietitian": str(dietitian.pk),
         "kind": "meal_plan_summary",
@@ -170,7 +172,7 @@ def run() -> None:
             post_seconds = time.monotonic() - started
             print(f"  queued {count} requests over HTTP in {post_seconds:.1f} s (no worker yet)")
 
-            workers = [_worker(env, queue, i, threads) for i in range(processes)]
+            workers = [_worker(worker_env, queue, i, threads) for i in range(processes)]
             deadline = time.monotonic() + 120 + 3 * count * delay / max(processes * threads, 1)
             batch = GenerationRequest.objects.filter(pk__in=ids)
             while batch.exclude(status__in=GenerationRequest.FINAL_STATUSES).exists():

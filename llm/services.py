@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing import services as billing
@@ -220,7 +221,7 @@ def generation_request(
 # --- run --------------------------------------------------------------------------------------
 
 
-def _requeue_delay(attempts: int, retry_after: float | None = None) -> float:
+def requeue_delay(attempts: int, retry_after: float | None = None) -> float:
     base = settings.LLM_REQUEUE_BASE_SECONDS * (2 ** max(attempts - 1, 0))
     delay = max(base, retry_after or 0.0)
     delay = min(delay, settings.LLM_REQUEUE_MAX_SECONDS)
@@ -353,7 +354,7 @@ def _fail_or_requeue(
                 *prompt_fields,
             ]
         )
-    delay = _requeue_delay(generation.attempts, retry_after)
+    delay = requeue_delay(generation.attempts, retry_after)
     logger.info(
         "Generation %s waits %.1fs before attempt %d", generation_id, delay, generation.attempts + 1
     )
@@ -380,15 +381,8 @@ def _checkpoint_answer(
     got there first keeps its answer, and ours is dropped (it was never settled twice)."""
     text = redact_text(completion.text)
     with transaction.atomic():
-        charged = (
-            GenerationRequest.objects.select_for_update()
-            .filter(pk=generation_id)
-            .values_list("provider_charged", flat=True)
-            .get()
-        )
-        if charged:
-            return False, ""
-        GenerationRequest.objects.filter(pk=generation_id).update(
+        # A conditional UPDATE: only the first delivery with an answer stores (and settles) it.
+        stored = GenerationRequest.objects.filter(pk=generation_id, provider_charged=False).update(
             response=text,
             model=completion.model,
             provider=completion.provider,
@@ -399,6 +393,8 @@ def _checkpoint_answer(
             updated_at=timezone.now(),
             **prompt_fields,
         )
+        if not stored:
+            return False, ""
         billing.quota_settle(
             generation_id=generation_id,
             model=completion.model,
@@ -544,22 +540,32 @@ def _guard_and_finish(generation: GenerationRequest, *, text: str, system_text: 
         return _fail_or_requeue(generation.pk, error=error)
     blocked = result.blocked
     if blocked is not None:
-        _finish_locked(
-            generation.pk,
-            status=Status.BLOCKED,
-            guard_verdicts=result.verdicts,
-            error_code=blocked["reason"],
-            error_message=f"The text was withheld by the {blocked['guard']} guard.",
-        )
+        fields = {
+            "status": Status.BLOCKED,
+            "error_code": blocked["reason"],
+            "error_message": f"The text was withheld by the {blocked['guard']} guard.",
+        }
     else:
-        _finish_locked(
-            generation.pk,
-            status=Status.SUCCEEDED,
-            guard_verdicts=result.verdicts,
-            response=redact_text(result.text),
-            error_code="",
-            error_message="",
-        )
+        fields = {
+            "status": Status.SUCCEEDED,
+            "response": redact_text(result.text),
+            "error_code": "",
+            "error_message": "",
+        }
+    if generation.notes:
+        fields["notes"] = redact_text(generation.notes)
+    # The usage is settled already, so nothing is released; a conditional UPDATE (one query)
+    # ends the row unless another delivery of the task ended it first.
+    now = timezone.now()
+    GenerationRequest.objects.filter(pk=generation.pk, status=Status.RUNNING).update(
+        guard_verdicts=result.verdicts,
+        finished_at=now,
+        updated_at=now,
+        lease_token="",
+        lease_expires_at=None,
+        **fields,
+    )
+    logger.info("Generation %s %s", generation.pk, fields["status"])
     return RunOutcome()
 
 
@@ -590,6 +596,24 @@ def generation_retry(*, generation: GenerationRequest) -> GenerationRequest:
         generation.save()
         transaction.on_commit(lambda: _enqueue(generation.pk))
     return generation
+
+
+def generation_requeue_stale(*, now=None) -> int:
+    """Enqueues again the requests whose task message was lost: queued and untouched for
+    LLM_STALE_AFTER_SECONDS, or running with a lease that expired that long ago."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.LLM_STALE_AFTER_SECONDS)
+    stale = list(
+        GenerationRequest.objects.filter(
+            Q(status=Status.QUEUED, updated_at__lt=cutoff)
+            | Q(status=Status.RUNNING, lease_expires_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for generation_id in stale:
+        _enqueue(generation_id)
+    if stale:
+        logger.warning("Requeued %d stale generations", len(stale))
+    return len(stale)
 
 
 def generation_purge_expired(*, now=None) -> int:

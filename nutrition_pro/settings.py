@@ -303,6 +303,18 @@ LLM_SLOT_WAIT_SECONDS = _env_float("LLM_SLOT_WAIT_SECONDS", 2.0)
 LLM_LEASE_SECONDS = _env_float("LLM_LEASE_SECONDS", float(CELERY_TASK_TIME_LIMIT))
 # Nutrition safety: a daily target below this needs inputs.clinical_supervision.
 LLM_MIN_DAILY_KCAL = env_int("LLM_MIN_DAILY_KCAL", 1200)
+# Worker processes run dozens of threads; with DB_POOL_MAX_SIZE set (for workers, e.g. 10)
+# they share that many PostgreSQL connections (Django's psycopg pool) instead of holding one
+# persistent connection per thread, which would exhaust max_connections.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": 30,
+    }
 # How often a worker looks for tasks whose worker died unacknowledged (kombu's defaults give
 # 100 s; only a low CELERY_VISIBILITY_TIMEOUT, as in tests, needs a faster sweep).
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env_int(
@@ -314,6 +326,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env_int(
 CELERY_BEAT_SCHEDULE["llm-purge-expired-content"] = {
     "task": "llm.tasks.generation_purge_expired_task",
     "schedule": env_int("LLM_PURGE_INTERVAL_SECONDS", 3600),
+}
+# A safety net for lost task messages (a Redis restart): requests left queued or running
+# with an expired lease are sent to the queue again (a duplicate delivery is harmless).
+LLM_STALE_AFTER_SECONDS = env_int("LLM_STALE_AFTER_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["llm-requeue-stale"] = {
+    "task": "llm.tasks.generation_requeue_stale_task",
+    "schedule": 300,
 }
 
 # --- e-mail ----------------------------------------------------------------------------
