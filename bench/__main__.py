@@ -6,8 +6,12 @@ import sys
 
 import django
 
-BENCHMARKS: list[str] = []
-BENCHMARKS.append("generation")  # llm (issue 5)
+BENCHMARKS: list[str] = [
+    "api_auth",  # tenants (issue 3)
+    "billing",  # issue 6
+    "content_screen",  # content: injection screen time per sample
+    "generation",  # llm (issue 5)
+]
 
 
 def main(names: list[str]) -> None:

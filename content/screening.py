@@ -115,7 +115,7 @@ _OVERRIDE_PATTERNS = [
     r"\b(ignore|forget|disregard)\s+(everything|all)\s+(above|before|previously|prior|so\s+far|"
     r"you\s+(were|have\s+been)\s+told|(that\s+)?(i|we)\s+(said|told\s+you))\b",
     r"\b(new|updated|real|actual|true)\s+(instructions?|task|assignment|orders)\s*:",
-    r"\byour\s+(new|real|actual|next)\s+(task|instructions?|job|role|assignment|goal)\b",
+    r"\byour\s+(new|real|actual|next)\s+(task|instructions?|job|role|assignment|goal)\s*(is\b|:)",
     r"\b(from\s+now\s+on|henceforth)\b[\w\s,]{0,20}\byou\s+(will\s+|must\s+|shall\s+|"
     r"should\s+|only\s+)?(respond|answer|reply|speak|act\s+as|pretend)\b",
     r"\byou\s+are\s+now\s+(an?\s+|the\s+|my\s+)?(\w+\s+)?(ai|assistant|bot|chatbot|model|"
@@ -128,6 +128,8 @@ _OVERRIDE_PATTERNS = [
     r"(system\s+)?prompt|your\s+(system\s+|hidden\s+|initial\s+|original\s+|secret\s+)?"
     r"instructions|the\s+(system|hidden|initial|original|secret)\s+instructions)\b",
     r"\bsystem\s+prompt\b",
+    r"\b(previous|prior|above|preceding|foregoing)\s+(instructions|prompts|directives)\b",
+    r"\b(vorherig|bisherig|obig|vorangegangen)\w*\s+(anweisungen|instruktionen|befehle)\b",
     r"\b(jailbreak|jailbroken|developer\s+mode|dan\s+mode|do\s+anything\s+now)\b",
     r"\b(do\s+not|don't|never)\s+(follow|obey|apply)\s+(the|your|any)\s+(previous|prior|"
     r"original|earlier|above|system)\b",
@@ -172,15 +174,19 @@ _TLDS = (
     "com|net|org|io|ai|xyz|info|biz|top|ly|co|app|site|online|click|link|ru|cn|tk|me|gg|to|"
     "shop|store|dev|page|live|club|de|uk|fr|nl|eu|ch"
 )
+# Links a sample never needs: URLs with a scheme, www. hosts, markdown links and images.
 _LINK = re.compile(
     r"(?:\b(?:https?|ftp|file|javascript|data)\s*:\s*/{0,2}\S)"
     r"|(?:\bwww\.\S+)"
     r"|(?:!\[[^\]]*\]\s*\([^)]*\))"
-    r"|(?:\[[^\]]+\]\s*\(\s*\S+\s*\))"
-    r"|(?:\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b)"
-    # A bare domain; the top-level part must be lower case, so "meals.De" typos pass.
-    rf"|(?:\b[A-Za-z0-9][A-Za-z0-9-]{{1,62}}(?:\.[A-Za-z0-9-]{{2,62}})*\.(?-i:{_TLDS})\b(?![.-]?\w))",
+    r"|(?:\[[^\]]+\]\s*\(\s*\S+\s*\))",
     re.IGNORECASE,
+)
+# Bare domains and e-mail addresses are common in ordinary mail, so they are a classifier
+# feature (the token "xxlink") rather than a rule; the top-level part must be lower case.
+_SOFT_LINK = re.compile(
+    r"\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b"
+    rf"|\b[A-Za-z0-9][A-Za-z0-9-]{{1,62}}(?:\.[A-Za-z0-9-]{{2,62}})*\.(?:{_TLDS})\b(?![.-]?\w)"
 )
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
@@ -224,16 +230,24 @@ def rule_reasons(text: str) -> list[str]:
 # --- classifier ----------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w\w+|[?!:]")
-_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 MAX_SEGMENT_CHARS = 600
 
 
-def word_features(text: str) -> Counter:
-    """Lower-cased word unigrams and bigrams (punctuation ? ! : kept as tokens)."""
-    tokens = _WORD.findall(text.lower())
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased words (bare domains and e-mail addresses as "xxlink"), and ? ! : marks."""
+    return _WORD.findall(_SOFT_LINK.sub(" xxlink ", text).lower())
+
+
+def _word_grams(tokens: list[str]) -> Counter:
     grams = Counter(tokens)
     grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams
+
+
+def word_features(text: str) -> Counter:
+    """Word unigrams and bigrams."""
+    return _word_grams(word_tokens(text))
 
 
 def char_features(text: str) -> Counter:
@@ -249,11 +263,11 @@ def char_features(text: str) -> Counter:
     return grams
 
 
-def segments(text: str) -> list[str]:
-    """Sentences and pairs of adjacent sentences, each short enough to be judged on its own."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+def sentence_pieces(text: str) -> list[str]:
+    """The text's sentences (and lines), long ones cut at a space before MAX_SEGMENT_CHARS."""
     pieces = []
-    for part in parts:
+    for part in SENTENCE_END.split(text):
+        part = (part or "").strip()
         while len(part) > MAX_SEGMENT_CHARS:
             cut = part.rfind(" ", 0, MAX_SEGMENT_CHARS)
             cut = cut if cut > 0 else MAX_SEGMENT_CHARS
@@ -261,8 +275,20 @@ def segments(text: str) -> list[str]:
             part = part[cut:].strip()
         if part:
             pieces.append(part)
+    return pieces
+
+
+def _judged_whole(pieces: list[str], text: str) -> bool:
+    return len(pieces) > 2 and len(text) <= MAX_SEGMENT_CHARS
+
+
+def segments(text: str) -> list[str]:
+    """Sentences and pairs of adjacent sentences (and a short text whole), each judged alone."""
+    pieces = sentence_pieces(text)
     found = list(pieces)
     found.extend(f"{a} {b}" for a, b in itertools.pairwise(pieces))
+    if _judged_whole(pieces, text):
+        found.append(text.strip())  # a short text is also judged as a whole
     return found or [text]
 
 
@@ -297,17 +323,44 @@ class LinearModel:
             dot += value * entry[1]
         return dot / math.sqrt(norm) if norm else 0.0
 
-    def probability(self, text: str) -> float:
+    def _from_features(self, words: Counter, chars: Counter) -> float:
         z = (
             self.intercept
-            + self._block(word_features(text), self.word_weights)
-            + self._block(char_features(text), self.char_weights)
+            + self._block(words, self.word_weights)
+            + self._block(chars, self.char_weights)
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
+    def probability(self, text: str) -> float:
+        return self._from_features(word_features(text), char_features(text))
+
     def document_probability(self, text: str) -> float:
-        """The highest probability over the text's sentences and sentence pairs."""
-        return max(self.probability(segment) for segment in segments(text))
+        """The highest probability over `segments(text)`.
+
+        Each sentence is featurised once; a pair's features are the sum of its two sentences'
+        (plus the word bigram across the join), so a long text costs about three times one
+        pass over it rather than a pass per segment.
+        """
+        pieces = sentence_pieces(text)
+        if not pieces:
+            return self.probability(text)
+        tokens = [word_tokens(piece) for piece in pieces]
+        words = [_known(_word_grams(t), self.word_weights) for t in tokens]
+        chars = [_known(char_features(piece), self.char_weights) for piece in pieces]
+        best = max(self._from_features(w, c) for w, c in zip(words, chars, strict=True))
+        for i in range(len(pieces) - 1):
+            pair_words = words[i] + words[i + 1]
+            if tokens[i] and tokens[i + 1]:
+                pair_words[f"{tokens[i][-1]} {tokens[i + 1][0]}"] += 1
+            best = max(best, self._from_features(pair_words, chars[i] + chars[i + 1]))
+        if _judged_whole(pieces, text):
+            best = max(best, self.probability(text.strip()))
+        return best
+
+
+def _known(grams: Counter, weights: dict) -> Counter:
+    """Only the terms the model knows: the others add nothing to the score or the norm."""
+    return Counter({term: count for term, count in grams.items() if term in weights})
 
 
 @cache
@@ -323,15 +376,20 @@ def load_model(path: Path = MODEL_PATH) -> LinearModel | None:
 # --- the screen ----------------------------------------------------------------------------
 
 
-def screen_text(text: str) -> ScreenVerdict:
-    """Judges one text. Flagged texts are quarantined and never reach a prompt."""
+def screen_text(text: str, *, model: LinearModel | None = None) -> ScreenVerdict:
+    """Judges one text. Flagged texts are quarantined and never reach a prompt.
+
+    `model` overrides the shipped classifier (training and evaluation use it).
+    """
     text = unicodedata.normalize("NFKC", text or "")
     reasons = rule_reasons(text)
     score = RULE_SCORE if reasons else 0.0
-    model = load_model()
+    model = model or load_model()
     if model is not None and text.strip():
         probability = model.document_probability(_INVISIBLE.sub("", text))
         if probability >= model.threshold:
+            if OUTSIDE_LINK not in reasons and _SOFT_LINK.search(text):
+                reasons.append(OUTSIDE_LINK)
             reasons.append(CLASSIFIER)
         # The reported score puts the classifier's threshold at 0.5 so scores compare.
         scaled = _scaled(probability, model.threshold)

@@ -22,6 +22,8 @@ urlpatterns = [
     # Anything else under /api/ is a JSON 404, never an HTML page or a slash redirect.
     re_path(r"^api/", errors.api_not_found),
     path("admin/", admin.site.urls),
+    # content: the dietitian portal pages (the accounts pages add their own /portal/ routes)
+    path("portal/", include("content.portal_urls")),
 ]
 
 handler404 = errors.not_found
