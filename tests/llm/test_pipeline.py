@@ -223,3 +223,34 @@ def test_consent_withdrawn_before_the_run_fails_without_a_provider_call(
     assert generation.error_code == "consent_withdrawn"
     assert fake_llm.completions() == []
     assert billing_of(generation)["released"]
+
+
+def test_a_request_whose_task_message_was_lost_is_sent_again(
+    fake_llm, dietitian_a, make_generation, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from llm import services
+    from nutrition_pro.celery import app as celery_app
+
+    fresh = make_generation(dietitian_a)
+    lost = make_generation(dietitian_a)
+    dead = make_generation(dietitian_a)
+    old = timezone.now() - timedelta(seconds=settings.LLM_STALE_AFTER_SECONDS + 60)
+    GenerationRequest.objects.filter(pk=lost.pk).update(updated_at=old)
+    GenerationRequest.objects.filter(pk=dead.pk).update(
+        status=Status.RUNNING, attempts=1, lease_expires_at=old
+    )
+
+    celery_app.conf.task_always_eager = True
+    try:
+        assert services.generation_requeue_stale() == 2
+    finally:
+        celery_app.conf.task_always_eager = False
+
+    assert GenerationRequest.objects.get(pk=lost.pk).status == Status.SUCCEEDED
+    assert GenerationRequest.objects.get(pk=dead.pk).status == Status.SUCCEEDED
+    assert GenerationRequest.objects.get(pk=dead.pk).attempts == 2
+    assert GenerationRequest.objects.get(pk=fresh.pk).status == Status.QUEUED

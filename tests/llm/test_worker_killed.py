@@ -86,6 +86,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
         CELERY_UNACKED_RESTORE_INTERVAL="1",
         CELERY_UNACKED_RESTORE_THROTTLE="1",
         CELERY_TASK_DEFAULT_QUEUE=queue,
+        DB_POOL_MAX_SIZE="4",  # the workers' threads share a pool, as in production
     )
     fake_llm.then(hang(60), ok("Finished by the second worker.", prompt_tokens=200))
     generation = make_generation(dietitian_a)
