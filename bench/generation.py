@@ -1,4 +1,4 @@
-"""Generation pipeline: POST-to-succeeded latency and generations/s of one worker host, provider at 1 s.
+"""Generations: POST-to-succeeded latency, and generations/s of one worker host (provider 1 s).
 
 Real processes throughout: gunicorn serves the API, `celery -A nutrition_pro worker`
 (threads pool) runs the tasks through Redis, and the fake OpenAI-compatible server of the
@@ -87,7 +87,9 @@ def _setup():
 
 
 def _worker(env: dict, queue: str, index: int, threads: int) -> subprocess.Popen:
-    return subprocess.Popen(
+    os.makedirs(os.path.join(ROOT, "var"), exist_ok=True)
+    log = open(os.path.join(ROOT, "var", f"bench-worker-{index}.log"), "w")  # noqa: SIM115
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -112,9 +114,11 @@ def _worker(env: dict, queue: str, index: int, threads: int) -> subprocess.Popen
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(os.path.join(ROOT, "var", f"bench-worker-{index}.log"), "w"),  # noqa: SIM115
+        stderr=log,
         start_new_session=True,
     )
+    log.close()  # the child holds its own descriptor
+    return process
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -141,7 +145,7 @@ def run() -> None:
     threads = int(_env_number("BENCH_WORKER_THREADS", 64))
     samples = int(_env_number("BENCH_LATENCY_SAMPLES", 10))
 
-    tenant, dietitian, key = _setup()
+    _tenant, dietitian, key = _setup()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     fake = FakeOpenAI(default=ok(delay=delay)).start()
     env = {
@@ -181,7 +185,9 @@ def run() -> None:
                 time.sleep(0.2)
             span = batch.aggregate(first=Min("started_at"), last=Max("finished_at"))
             seconds = (span["last"] - span["first"]).total_seconds()
-            statuses = {s: batch.filter(status=s).count() for s in ("succeeded", "failed", "blocked")}
+            statuses = {
+                s: batch.filter(status=s).count() for s in ("succeeded", "failed", "blocked")
+            }
             print(
                 f"  throughput: {count / seconds:.1f} generations/s "
                 f"({count} in {seconds:.1f} s; {processes} worker process(es) x {threads} threads; "
@@ -192,7 +198,10 @@ def run() -> None:
             for _ in range(samples):
                 t0 = time.monotonic()
                 generation_id = _request("POST", url, key, body)["id"]
-                while _request("GET", f"{url}{generation_id}/", key)["status"] in ("queued", "running"):
+                while _request("GET", f"{url}{generation_id}/", key)["status"] in (
+                    "queued",
+                    "running",
+                ):
                     time.sleep(0.01)
                 latencies.append(time.monotonic() - t0)
             latencies.sort()

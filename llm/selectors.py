@@ -40,6 +40,11 @@ def generation_by_idempotency_key(*, tenant: Tenant, key: str) -> GenerationRequ
     )
 
 
+def dietitian_find(*, tenant: Tenant, dietitian_id) -> Dietitian | None:
+    """The tenant's dietitian named in a request body, or None (another tenant's is unknown)."""
+    return Dietitian.objects.filter(tenant=tenant, pk=dietitian_id).first()
+
+
 def generation_active_count(*, tenant: Tenant) -> int:
     return GenerationRequest.objects.filter(
         tenant=tenant, status__in=GenerationRequest.ACTIVE_STATUSES

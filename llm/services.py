@@ -32,7 +32,7 @@ from llm.guards import BLOCKED, run_output_guards
 from llm.models import GenerationRequest
 from llm.redaction import redact_text
 from nutrition_pro.exceptions import InvalidInput, ServiceError, TooManyRequests
-from tenants.models import ApiKey, Dietitian, Tenant
+from tenants.models import ApiKey, Tenant
 
 logger = logging.getLogger(__name__)
 Status = GenerationRequest.Status
@@ -146,7 +146,7 @@ def generation_request(
     if existing is not None:
         return _replay(existing, fingerprint)
 
-    dietitian = Dietitian.objects.filter(tenant=tenant, pk=dietitian_id).first()
+    dietitian = selectors.dietitian_find(tenant=tenant, dietitian_id=dietitian_id)
     if dietitian is None:
         raise InvalidInput(details={"dietitian": ["No such dietitian."]})
     if not dietitian.ai_consent:
