@@ -313,3 +313,31 @@ LOGGING = {
         "django.request": {"level": "WARNING"},
     },
 }
+
+# --- control plane (issue 7): admin site, MFA, audit, sign-in hardening -------------------
+
+# The default admin site is the MFA-only control plane (nutrition_pro.admin_site).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+    "nutrition_pro.apps.ControlPlaneAdminConfig"
+)
+# otp_static keeps backup tokens in plain text; nutrition_pro.BackupCodeDevice hashes them.
+INSTALLED_APPS.remove("django_otp.plugins.otp_static")
+MIDDLEWARE[MIDDLEWARE.index("auditlog.middleware.AuditlogMiddleware")] = (
+    "nutrition_pro.audit.AuditMiddleware"
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "nutrition_pro.signin.IdleSessionMiddleware",
+)
+LOGIN_REDIRECT_URL = "/portal/"
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "AI Nutrition-Pro")
+SIGNIN_RATE_PER_IP = env_str("SIGNIN_RATE_PER_IP", "30/5m")
+SIGNIN_RATE_PER_USERNAME = env_str("SIGNIN_RATE_PER_USERNAME", "10/5m")
+SIGNIN_LOCKOUT_THRESHOLD = env_int("SIGNIN_LOCKOUT_THRESHOLD", 5)
+SIGNIN_LOCKOUT_WINDOW_SECONDS = env_int("SIGNIN_LOCKOUT_WINDOW_SECONDS", 15 * 60)
+SIGNIN_LOCKOUT_SECONDS = env_int("SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+SIGNIN_PENDING_SECONDS = 5 * 60
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 15 * 60)
+REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_SECONDS", 5 * 60)
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITLOG_STORE_JSON_CHANGES = True

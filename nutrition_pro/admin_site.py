@@ -1,0 +1,90 @@
+"""The Web Control Plane: the Django admin, admitting only staff verified by a second factor.
+
+Sign-in goes through the shared portal sign-in (throttling, lockout, TOTP, audit).
+Pages that issue, rotate or revoke keys, change prices or plans, or issue invoices
+ask for the password and a code again when the last confirmation is older than a
+few minutes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from nutrition_pro import signin
+
+# Admin URL names (app_model_action) whose writes need a recent re-authentication.
+REAUTH_ADMIN_URLS = re.compile(
+    r"^(tenants_apikey|tenants_plan|billing_modelprice|billing_invoice|billing_price)_(?P<action>\w+)$"
+)
+# Extra admin pages (by URL name) that always need it, e.g. the onboarding flow.
+REAUTH_ADMIN_PAGES: set[str] = {"onboard_tenant"}
+
+
+def _needs_reauth(request) -> bool:
+    match = request.resolver_match
+    name = match.url_name if match else None
+    if not name:
+        return False
+    if name in REAUTH_ADMIN_PAGES:
+        return True
+    found = REAUTH_ADMIN_URLS.match(name)
+    if not found:
+        return False
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    action = found.group("action")
+    if action in ("add", "delete"):
+        return True
+    if action == "change":
+        app_label, model = found.group(1).split("_", 1)
+        return request.user.has_perm(f"{app_label}.change_{model}")
+    return action not in ("changelist", "history", "autocomplete", "auditlog")
+
+
+class ControlPlaneAdminSite(admin.AdminSite):
+    site_header = "AI Nutrition-Pro control plane"
+    site_title = "AI Nutrition-Pro control plane"
+    index_title = "Control plane"
+    index_template = "controlplane/admin_index.html"
+
+    def has_permission(self, request) -> bool:
+        # A password-only session is treated as if it were not staff at all.
+        return super().has_permission(request) and request.user.is_verified()
+
+    def admin_view(self, view, cacheable=False):
+        @wraps(view)
+        def reauth_checked(request, *args, **kwargs):
+            if _needs_reauth(request) and not signin.has_recent_reauth(request):
+                if request.method == "POST":
+                    messages.info(
+                        request, "Confirm your password and code, then repeat the operation."
+                    )
+                return signin.reauth_redirect(request)
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(reauth_checked, cacheable)
+
+    def login(self, request, extra_context=None):
+        target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        return redirect(f"{reverse('signin:login')}?{urlencode({'next': target})}")
+
+    @csrf_protect
+    def logout(self, request, extra_context=None):
+        return _admin_logout(request)
+
+    def password_change(self, request, extra_context=None):
+        return redirect("signin:password")
+
+
+@require_POST
+def _admin_logout(request):
+    signin.signout(request)
+    return redirect("signin:login")
