@@ -55,6 +55,23 @@ class ControlPlaneAdminSite(admin.AdminSite):
     index_title = "Control plane"
     index_template = "controlplane/admin_index.html"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._extra_views: list[tuple[str, object, str]] = []
+
+    def register_view(self, route: str, view, name: str) -> None:
+        """Adds an app's own admin page (e.g. tenant onboarding) behind the same checks."""
+        self._extra_views = [entry for entry in self._extra_views if entry[2] != name]
+        self._extra_views.append((route, view, name))
+
+    def get_urls(self):
+        from django.urls import path
+
+        extra = [
+            path(route, self.admin_view(view), name=name) for route, view, name in self._extra_views
+        ]
+        return extra + super().get_urls()
+
     def has_permission(self, request) -> bool:
         # A password-only session is treated as if it were not staff at all.
         return super().has_permission(request) and request.user.is_verified()

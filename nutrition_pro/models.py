@@ -17,9 +17,7 @@ BACKUP_CODE_LENGTH = 10
 def backup_code_hash(code: str) -> str:
     """A keyed hash of a normalised code; codes are random, so a fast keyed hash suffices."""
     normalised = "".join(code.split()).replace("-", "").lower()
-    return salted_hmac(
-        "nutrition_pro.backup_code", normalised, algorithm="sha256"
-    ).hexdigest()
+    return salted_hmac("nutrition_pro.backup_code", normalised, algorithm="sha256").hexdigest()
 
 
 class BackupCodeDevice(ThrottlingMixin, Device):

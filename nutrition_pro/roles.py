@@ -86,7 +86,9 @@ def unclassified_permissions(Permission) -> list[str]:
             "delete",
             "view",
         }
-        if (default and label not in ROLE_MATRIX) or (not default and full not in CUSTOM_PERMISSIONS):
+        if (default and label not in ROLE_MATRIX) or (
+            not default and full not in CUSTOM_PERMISSIONS
+        ):
             unknown.append(full)
     return sorted(unknown)
 

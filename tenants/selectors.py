@@ -34,3 +34,17 @@ def dietitian_list(*, tenant: Tenant):
 def dietitian_get(*, tenant: Tenant, dietitian_id) -> Dietitian:
     """The tenant's dietitian; another tenant's answers 404, as if it did not exist."""
     return get_object_or_404(Dietitian, tenant=tenant, pk=dietitian_id)
+
+
+# --- control plane (issue 7): the manager portal ----------------------------------------
+
+
+def api_key_get(*, tenant: Tenant, key_id) -> ApiKey:
+    """The tenant's key; another tenant's answers 404, as if it did not exist."""
+    return get_object_or_404(ApiKey.objects.select_related("replaces"), tenant=tenant, pk=key_id)
+
+
+def managed_tenant(*, user) -> Tenant | None:
+    """The tenant a portal user manages, if any."""
+    membership = getattr(user, "tenant_membership", None) if user.is_authenticated else None
+    return membership.tenant if membership is not None else None

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from nutrition_pro.audit import Event, audit_event
 from nutrition_pro.exceptions import InvalidInput
 from tenants.keys import generate_key, hash_secret
 from tenants.models import ALL_SCOPES, ApiKey, Plan, Tenant
@@ -93,6 +94,12 @@ def api_key_issue(
         created_by=created_by,
         replaces=replaces,
     )
+    audit_event(
+        Event.API_KEY_ISSUED,
+        obj=api_key,
+        actor=created_by,
+        data={"tenant": str(tenant.pk), "prefix": api_key.prefix, "scopes": api_key.scopes},
+    )
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 
@@ -113,18 +120,36 @@ def api_key_rotate(
     if api_key.expires_at is None or api_key.expires_at > grace_end:
         api_key.expires_at = grace_end
         api_key.save(update_fields=["expires_at"])
-    return api_key_issue(
+    issued = api_key_issue(
         tenant=api_key.tenant,
         name=api_key.name,
         scopes=api_key.scopes,
         created_by=rotated_by,
         replaces=api_key,
     )
+    audit_event(
+        Event.API_KEY_ROTATED,
+        obj=api_key,
+        actor=rotated_by,
+        data={
+            "tenant": str(api_key.tenant_id),
+            "prefix": api_key.prefix,
+            "successor": issued.api_key.prefix,
+            "old_key_expires_at": api_key.expires_at.isoformat(),
+        },
+    )
+    return issued
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
     """Revokes at once; requests with the key answer 401 from now on."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_event(
+            Event.API_KEY_REVOKED,
+            obj=api_key,
+            actor=revoked_by,
+            data={"tenant": str(api_key.tenant_id), "prefix": api_key.prefix},
+        )
     return api_key
