@@ -54,7 +54,7 @@ class Event:
     BACKUP_CODES_REGENERATED = "mfa.backup_codes_regenerated"
     REAUTH_SUCCEEDED = "reauth.succeeded"
     REAUTH_FAILED = "reauth.failed"
-    PASSWORD_CHANGED = "password.changed"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 (an event name)
     API_KEY_ISSUED = "api_key.issued"
     API_KEY_ROTATED = "api_key.rotated"
     API_KEY_REVOKED = "api_key.revoked"
