@@ -141,7 +141,18 @@ def audit_events(event: str):
 
 
 class AuditMiddleware(AuditlogMiddleware):
-    """django-auditlog's middleware, taking the address from REMOTE_ADDR only."""
+    """django-auditlog's middleware, taking the address from REMOTE_ADDR only.
+
+    It also clears the request's actor and address when the request ends: the library
+    leaves them in the thread's context, where a later command or task would inherit them.
+    """
+
+    def __call__(self, request):
+        token = auditlog_value.set({})
+        try:
+            return super().__call__(request)
+        finally:
+            auditlog_value.reset(token)
 
     @staticmethod
     def _get_remote_addr(request):
