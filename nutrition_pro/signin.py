@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.db import transaction
-from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -97,10 +96,9 @@ def signin_failure_record(*, username: str, request, reason: str, user=None) -> 
     if row.first_failure_at is None or now - row.first_failure_at > lockout_window():
         row.failure_count = 0
         row.first_failure_at = now
-    row.failure_count = F("failure_count") + 1
+    row.failure_count += 1  # the row lock above makes this safe against concurrent failures
     row.last_failure_at = now
     row.save(update_fields=["failure_count", "first_failure_at", "last_failure_at"])
-    row.refresh_from_db(fields=["failure_count"])
     audit_event(
         Event.SIGNIN_FAILED,
         obj=user,

@@ -65,7 +65,7 @@ def test_the_forwarded_for_header_cannot_forge_the_recorded_address(superuser):
 
 
 def test_key_issue_rotation_and_revocation_in_the_portal_are_recorded(signed_in_manager):
-    web, user, device = signed_in_manager
+    web, user, _device = signed_in_manager
     web.post("/portal/manage/keys/new/", {"name": "prod", "scopes": ["samples:read"]})
     key = ApiKey.objects.get(name="prod")
     issued = _latest(Event.API_KEY_ISSUED)
