@@ -2,8 +2,8 @@
 
 Every tracked model is declared here, by label, so that this plumbing imports no app
 at module level. Changes are recorded with the acting user and the request's source
-address (REMOTE_ADDR, which the trusted TLS proxy sets; X-Forwarded-For is ignored
-because any client can send it).
+address (by `client_ip`: X-Forwarded-For counts only when a trusted proxy added it,
+because any client can send the header).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,9 @@ class Event:
     API_KEY_ISSUED = "api_key.issued"
     API_KEY_ROTATED = "api_key.rotated"
     API_KEY_REVOKED = "api_key.revoked"
+    API_KEY_EXPIRED = "api_key.expired"
+    API_KEY_SUSPENDED = "api_key.suspended"
+    API_KEY_RESUMED = "api_key.resumed"
     TENANT_ONBOARDED = "tenant.onboarded"
     GENERATION_CONTENT_VIEWED = "generation.content_viewed"
 
@@ -83,9 +88,16 @@ def _context() -> dict:
 
 
 def client_ip(request) -> str | None:
-    """The address the trusted proxy (or the client, without one) connected from."""
+    """The client's address, by the project's one rule (settings.CLIENT_IP_FUNCTION).
+
+    That rule believes X-Forwarded-For only from a trusted proxy; without the setting,
+    REMOTE_ADDR alone.
+    """
     if request is None:
         return None
+    path = getattr(settings, "CLIENT_IP_FUNCTION", "")
+    if path:
+        return import_string(path)(request)
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -141,7 +153,7 @@ def audit_events(event: str):
 
 
 class AuditMiddleware(AuditlogMiddleware):
-    """django-auditlog's middleware, taking the address from REMOTE_ADDR only.
+    """django-auditlog's middleware, taking the address from `client_ip` (not the raw header).
 
     It also clears the request's actor and address when the request ends: the library
     leaves them in the thread's context, where a later command or task would inherit them.

@@ -314,6 +314,39 @@ LOGGING = {
     },
 }
 
+# --- tenants: API keys, rate limits, key anomaly detection (issue 3) -------------------------
+
+# Per-key and per-tenant limits (django-ratelimit windows, one Redis pipeline per request).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["tenants.throttling.ApiKeyRateThrottle"]
+# Proxies whose X-Forwarded-For names the client (the same list gunicorn trusts).
+TRUSTED_PROXY_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
+# Each process re-reads the key epoch at most this often: revocation reaches it within this.
+API_KEY_EPOCH_CHECK_SECONDS = env_int("API_KEY_EPOCH_CHECK_MS", 1000) / 1000
+# Failed authentications per source address per minute before it gets 429 for a while.
+API_AUTH_FAILURES_PER_MINUTE = env_int("API_AUTH_FAILURES_PER_MINUTE", 20)
+KEY_ANOMALY_WINDOW_MINUTES = env_int("KEY_ANOMALY_WINDOW_MINUTES", 5)
+KEY_ANOMALY_SPIKE_FACTOR = env_int("KEY_ANOMALY_SPIKE_FACTOR", 10)
+KEY_ANOMALY_SPIKE_MIN_PER_MINUTE = env_int("KEY_ANOMALY_SPIKE_MIN_PER_MINUTE", 20)
+KEY_ANOMALY_LEARNING_HOURS = env_int("KEY_ANOMALY_LEARNING_HOURS", 24)
+CELERY_BEAT_SCHEDULE["tenants-detect-key-anomalies"] = {
+    "task": "tenants.detect_key_anomalies",
+    "schedule": 60.0,
+}
+
+# --- billing (issue 6) -----------------------------------------------------------------
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["billing-issue-invoices"] = {
+    # 02:30 UTC on the 1st: the month just closed, once its last calls have settled.
+    "task": "billing.issue_invoices_for_last_month",
+    "schedule": crontab(minute=30, hour=2, day_of_month=1),
+}
+CELERY_BEAT_SCHEDULE["billing-release-stale-reservations"] = {
+    "task": "billing.release_stale_reservations",
+    "schedule": 15 * 60.0,
+}
+
 # --- control plane (issue 7): admin site, MFA, audit, sign-in hardening -------------------
 
 # The default admin site is the MFA-only control plane (nutrition_pro.admin_site).
@@ -339,5 +372,7 @@ SIGNIN_LOCKOUT_SECONDS = env_int("SIGNIN_LOCKOUT_SECONDS", 15 * 60)
 SIGNIN_PENDING_SECONDS = 5 * 60
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 15 * 60)
 REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_SECONDS", 5 * 60)
+# One rule for "the client's address" (X-Forwarded-For only from TRUSTED_PROXY_IPS).
+CLIENT_IP_FUNCTION = "tenants.network.client_ip"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITLOG_STORE_JSON_CHANGES = True

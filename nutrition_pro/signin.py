@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
 from nutrition_pro import mfa
-from nutrition_pro.audit import Event, audit_event
+from nutrition_pro.audit import Event, audit_event, client_ip
 from nutrition_pro.models import SignInLockout
 
 PENDING_SESSION_KEY = "signin_pending"
@@ -65,7 +65,7 @@ def signin_throttled(request) -> bool:
     by_ip = is_ratelimited(
         request,
         group="signin-ip",
-        key="ip",
+        key=lambda group, request: client_ip(request) or "-",
         rate=_setting("SIGNIN_RATE_PER_IP", "30/5m"),
         increment=True,
     )

@@ -107,10 +107,22 @@ class ApiKey(models.Model):
     replaces = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by"
     )
+    requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A lower limit for this key alone; empty means the tenant's limit. "
+        "The tenant's limit always applies to all of its keys together.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requests_per_minute__isnull=True) | Q(requests_per_minute__gte=1),
+                name="apikey_rpm_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (np_{self.prefix}_…)"
@@ -121,6 +133,25 @@ class ApiKey(models.Model):
         if self.revoked_at is not None or self.suspended_at is not None:
             return False
         return self.expires_at is None or self.expires_at > at
+
+    @property
+    def status(self) -> str:
+        """active, expired, revoked or suspended: what the admin and the portal show."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.suspended_at is not None:
+            return "suspended"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @property
+    def effective_requests_per_minute(self) -> int:
+        """This key's own limit: its override if lower, else the tenant's."""
+        tenant_limit = self.tenant.requests_per_minute
+        if self.requests_per_minute is None:
+            return tenant_limit
+        return min(self.requests_per_minute, tenant_limit)
 
 
 class Dietitian(models.Model):
@@ -171,3 +202,47 @@ class TenantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant}"
+
+
+class KeyAnomalyAlert(models.Model):
+    """A key used unlike its own history: a volume spike or a new source network."""
+
+    class Kind(models.TextChoices):
+        VOLUME_SPIKE = "volume_spike", "Volume spike"
+        NEW_NETWORK = "new_network", "New source network"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="key_alerts")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    network = models.CharField(
+        max_length=64, blank=True, help_text="The new source network (/24 IPv4, /48 IPv6)."
+    )
+    details = models.JSONField(default=dict, blank=True)
+    key_suspended = models.BooleanField(
+        default=False, help_text="The key was suspended automatically (tenant setting)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "key anomaly alert"
+        constraints = [
+            # One alert per key and new network, however often the detector runs.
+            models.UniqueConstraint(
+                fields=["api_key", "network"],
+                condition=Q(kind="new_network"),
+                name="keyalert_one_per_new_network",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="new_network") | ~Q(network=""),
+                name="keyalert_new_network_named",
+            ),
+        ]
+        indexes = [models.Index(fields=["api_key", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.api_key}"

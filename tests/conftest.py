@@ -86,3 +86,16 @@ def api_b(tenant_b, issue_key):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+# --- tenants (issue 3) -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verified_keys():
+    """Each test starts with an empty in-process cache of verified API keys."""
+    from tenants.keycache import verified_keys
+
+    verified_keys.clear()
+    yield
+    verified_keys.clear()

@@ -64,6 +64,14 @@ def test_the_forwarded_for_header_cannot_forge_the_recorded_address(superuser):
     assert _latest(Event.SIGNIN_SUCCEEDED).remote_addr == "198.51.100.20"
 
 
+def test_behind_the_trusted_proxy_the_client_address_is_recorded(settings, superuser):
+    settings.TRUSTED_PROXY_IPS = ["10.0.0.2"]
+    user, device = superuser
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.99")
+    sign_in(client, user, device)
+    assert _latest(Event.SIGNIN_SUCCEEDED).remote_addr == "203.0.113.99"
+
+
 def test_key_issue_rotation_and_revocation_in_the_portal_are_recorded(signed_in_manager):
     web, user, _device = signed_in_manager
     web.post("/portal/manage/keys/new/", {"name": "prod", "scopes": ["samples:read"]})
