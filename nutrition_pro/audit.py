@@ -37,6 +37,9 @@ AUDITED_MODELS: dict[str, dict] = {
     },
     "tenants.Dietitian": {},
     "tenants.TenantMembership": {},
+    "tenants.KeyAnomalyAlert": {"include_fields": ["acknowledged_at", "acknowledged_by"]},
+    "billing.ModelPrice": {},
+    "billing.Invoice": {},
     "content.ContentSample": {
         # Only the review decision: the body is personal content and stays out of the log.
         "include_fields": ["status", "reviewed_by", "reviewed_at", "dietitian", "tenant"],

@@ -33,6 +33,16 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "tenants.apikey": {ONBOARDING: ADD_CHANGE_VIEW, SUPPORT: VIEW},
     "tenants.dietitian": {ONBOARDING: ADD_CHANGE_VIEW, SUPPORT: VIEW},
     "tenants.tenantmembership": {ONBOARDING: ALL, SUPPORT: VIEW},
+    # anomaly alerts: onboarding acknowledges them (a change), support reads them
+    "tenants.keyanomalyalert": {ONBOARDING: ("change", "view"), SUPPORT: VIEW},
+    # billing: prices and invoices belong to Billing; the ledger is read-only for everyone
+    "billing.modelprice": {BILLING: ADD_CHANGE_VIEW, SUPPORT: VIEW},
+    "billing.invoice": {BILLING: ADD_CHANGE_VIEW, SUPPORT: VIEW},
+    "billing.invoiceline": {BILLING: VIEW, SUPPORT: VIEW},
+    "billing.usagerecord": {BILLING: VIEW, SUPPORT: VIEW},
+    "billing.usageperiod": {BILLING: VIEW, SUPPORT: VIEW},
+    "billing.quotareservation": {BILLING: VIEW, SUPPORT: VIEW},
+    "billing.usagealert": {BILLING: VIEW, SUPPORT: VIEW},
     # content: support may look at samples (read-only); review stays with administrators
     "content.contentsample": {SUPPORT: VIEW},
     # people: onboarding adds a tenant's first manager; nobody but admins edits accounts

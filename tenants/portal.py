@@ -101,7 +101,7 @@ def key_list(request):
 @manager_required
 @never_cache
 def key_detail(request, key_id):
-    key = selectors.api_key_get(tenant=request.tenant, key_id=key_id)
+    key = selectors.api_key_get(tenant=request.tenant, api_key_id=key_id)
     return render(request, "portal/manage/key.html", {"key": key})
 
 
@@ -133,7 +133,7 @@ def key_issue(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def key_rotate(request, key_id):
-    key = selectors.api_key_get(tenant=request.tenant, key_id=key_id)
+    key = selectors.api_key_get(tenant=request.tenant, api_key_id=key_id)
     form = KeyRotateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -156,7 +156,7 @@ def key_rotate(request, key_id):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def key_revoke(request, key_id):
-    key = selectors.api_key_get(tenant=request.tenant, key_id=key_id)
+    key = selectors.api_key_get(tenant=request.tenant, api_key_id=key_id)
     if request.method == "POST":
         services.api_key_revoke(api_key=key, revoked_by=request.user)
         return redirect("manage:key_list")

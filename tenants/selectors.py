@@ -37,13 +37,7 @@ def dietitian_get(*, tenant: Tenant, dietitian_id) -> Dietitian:
         raise Http404("No such dietitian.") from None
 
 
-
 # --- control plane (issue 7): the manager portal ----------------------------------------
-
-
-def api_key_get(*, tenant: Tenant, key_id) -> ApiKey:
-    """The tenant's key; another tenant's answers 404, as if it did not exist."""
-    return get_object_or_404(ApiKey.objects.select_related("replaces"), tenant=tenant, pk=key_id)
 
 
 def managed_tenant(*, user) -> Tenant | None:
