@@ -28,6 +28,7 @@ urlpatterns = [
     # --- control plane (issue 7): sign-in, the manager's pages, admin onboarding ---
     path("portal/", include("nutrition_pro.signin_urls")),
     path("portal/manage/", include("tenants.portal_urls")),
+    path("portal/manage/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -98,16 +98,19 @@ def test_the_manager_sees_their_dietitians_only(signed_in_manager, dietitian_a, 
 @pytest.fixture
 def outsider_ids(tenant_b, dietitian_b, issue_key):
     """Ids of tenant B's objects, by the parameter name the portal routes use."""
+    from tests.controlplane.test_manager_billing import _invoice
+
     return {
         "dietitian_id": str(dietitian_b.id),
         "key_id": str(issue_key(tenant_b).api_key.pk),
+        "invoice_id": str(_invoice(tenant_b, "INV-202601-beta").pk),
     }
 
 
 def test_every_portal_url_with_another_tenants_ids_answers_404(signed_in_manager, outsider_ids):
     web, _, _ = signed_in_manager
     routes = [route for route in _portal_routes() if "<" in route]
-    assert len(routes) >= 4
+    assert len(routes) >= 5
     for route in routes:
         url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: outsider_ids[m.group(1)], route)
         assert web.get(url).status_code == 404, url
