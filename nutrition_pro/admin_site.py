@@ -22,7 +22,8 @@ from nutrition_pro import signin
 
 # Admin URL names (app_model_action) whose writes need a recent re-authentication.
 REAUTH_ADMIN_URLS = re.compile(
-    r"^(tenants_apikey|tenants_plan|billing_modelprice|billing_invoice|billing_price)_(?P<action>\w+)$"
+    r"^(tenants_apikey|tenants_plan|tenants_keyanomalyalert|billing_modelprice|billing_invoice)"
+    r"_(?P<action>\w+)$"
 )
 # Extra admin pages (by URL name) that always need it, e.g. the onboarding flow.
 REAUTH_ADMIN_PAGES: set[str] = {"onboard_tenant"}

@@ -67,6 +67,9 @@ class Event:
     API_KEY_SUSPENDED = "api_key.suspended"
     API_KEY_RESUMED = "api_key.resumed"
     TENANT_ONBOARDED = "tenant.onboarded"
+    INVOICES_ISSUED = "invoices.issued"
+    CREDIT_NOTE_ISSUED = "invoice.credit_note_issued"
+    INVOICE_PAID = "invoice.paid"
     GENERATION_CONTENT_VIEWED = "generation.content_viewed"
 
 
