@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from nutrition_pro.fields import EncryptedTextField
@@ -49,6 +50,23 @@ class ContentSample(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [
             models.Index(fields=["tenant", "dietitian", "status", "-created_at"]),
+        ]
+        # The sample's dietitian belongs to the sample's tenant: a composite foreign key
+        # (tenant_id, dietitian_id) -> tenants_dietitian(tenant_id, id) added on PostgreSQL
+        # by migration 0002, since Django's ForeignKey cannot express it.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["approved", "quarantined", "rejected"]),
+                name="sample_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(screen_score__gte=0) & Q(screen_score__lte=1),
+                name="sample_screen_score_unit_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | Q(reviewed_at__isnull=False),
+                name="sample_review_has_time",
+            ),
         ]
 
     def __str__(self) -> str:

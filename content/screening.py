@@ -115,7 +115,7 @@ _OVERRIDE_PATTERNS = [
     r"\b(ignore|forget|disregard)\s+(everything|all)\s+(above|before|previously|prior|so\s+far|"
     r"you\s+(were|have\s+been)\s+told|(that\s+)?(i|we)\s+(said|told\s+you))\b",
     r"\b(new|updated|real|actual|true)\s+(instructions?|task|assignment|orders)\s*:",
-    r"\byour\s+(new|real|actual|next)\s+(task|instructions?|job|role|assignment|goal)\b",
+    r"\byour\s+(new|real|actual|next)\s+(task|instructions?|job|role|assignment|goal)\s*(is\b|:)",
     r"\b(from\s+now\s+on|henceforth)\b[\w\s,]{0,20}\byou\s+(will\s+|must\s+|shall\s+|"
     r"should\s+|only\s+)?(respond|answer|reply|speak|act\s+as|pretend)\b",
     r"\byou\s+are\s+now\s+(an?\s+|the\s+|my\s+)?(\w+\s+)?(ai|assistant|bot|chatbot|model|"
@@ -172,15 +172,19 @@ _TLDS = (
     "com|net|org|io|ai|xyz|info|biz|top|ly|co|app|site|online|click|link|ru|cn|tk|me|gg|to|"
     "shop|store|dev|page|live|club|de|uk|fr|nl|eu|ch"
 )
+# Links a sample never needs: URLs with a scheme, www. hosts, markdown links and images.
 _LINK = re.compile(
     r"(?:\b(?:https?|ftp|file|javascript|data)\s*:\s*/{0,2}\S)"
     r"|(?:\bwww\.\S+)"
     r"|(?:!\[[^\]]*\]\s*\([^)]*\))"
-    r"|(?:\[[^\]]+\]\s*\(\s*\S+\s*\))"
-    r"|(?:\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b)"
-    # A bare domain; the top-level part must be lower case, so "meals.De" typos pass.
-    rf"|(?:\b[A-Za-z0-9][A-Za-z0-9-]{{1,62}}(?:\.[A-Za-z0-9-]{{2,62}})*\.(?-i:{_TLDS})\b(?![.-]?\w))",
+    r"|(?:\[[^\]]+\]\s*\(\s*\S+\s*\))",
     re.IGNORECASE,
+)
+# Bare domains and e-mail addresses are common in ordinary mail, so they are a classifier
+# feature (the token "xxlink") rather than a rule; the top-level part must be lower case.
+_SOFT_LINK = re.compile(
+    r"\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b"
+    rf"|\b[A-Za-z0-9][A-Za-z0-9-]{{1,62}}(?:\.[A-Za-z0-9-]{{2,62}})*\.(?:{_TLDS})\b(?![.-]?\w)"
 )
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
@@ -224,13 +228,13 @@ def rule_reasons(text: str) -> list[str]:
 # --- classifier ----------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w\w+|[?!:]")
-_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 MAX_SEGMENT_CHARS = 600
 
 
 def word_features(text: str) -> Counter:
     """Lower-cased word unigrams and bigrams (punctuation ? ! : kept as tokens)."""
-    tokens = _WORD.findall(text.lower())
+    tokens = _WORD.findall(_SOFT_LINK.sub(" xxlink ", text).lower())
     grams = Counter(tokens)
     grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams
@@ -250,8 +254,8 @@ def char_features(text: str) -> Counter:
 
 
 def segments(text: str) -> list[str]:
-    """Sentences and pairs of adjacent sentences, each short enough to be judged on its own."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    """Sentences and pairs of adjacent sentences (and a short text whole), each judged alone."""
+    parts = [p.strip() for p in SENTENCE_END.split(text) if p and p.strip()]
     pieces = []
     for part in parts:
         while len(part) > MAX_SEGMENT_CHARS:
@@ -263,6 +267,8 @@ def segments(text: str) -> list[str]:
             pieces.append(part)
     found = list(pieces)
     found.extend(f"{a} {b}" for a, b in itertools.pairwise(pieces))
+    if len(pieces) > 2 and len(text) <= MAX_SEGMENT_CHARS:
+        found.append(text.strip())  # a short text is also judged as a whole
     return found or [text]
 
 
@@ -323,15 +329,20 @@ def load_model(path: Path = MODEL_PATH) -> LinearModel | None:
 # --- the screen ----------------------------------------------------------------------------
 
 
-def screen_text(text: str) -> ScreenVerdict:
-    """Judges one text. Flagged texts are quarantined and never reach a prompt."""
+def screen_text(text: str, *, model: LinearModel | None = None) -> ScreenVerdict:
+    """Judges one text. Flagged texts are quarantined and never reach a prompt.
+
+    `model` overrides the shipped classifier (training and evaluation use it).
+    """
     text = unicodedata.normalize("NFKC", text or "")
     reasons = rule_reasons(text)
     score = RULE_SCORE if reasons else 0.0
-    model = load_model()
+    model = model or load_model()
     if model is not None and text.strip():
         probability = model.document_probability(_INVISIBLE.sub("", text))
         if probability >= model.threshold:
+            if OUTSIDE_LINK not in reasons and _SOFT_LINK.search(text):
+                reasons.append(OUTSIDE_LINK)
             reasons.append(CLASSIFIER)
         # The reported score puts the classifier's threshold at 0.5 so scores compare.
         scaled = _scaled(probability, model.threshold)

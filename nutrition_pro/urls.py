@@ -30,6 +30,8 @@ urlpatterns = [
     path("portal/manage/", include("tenants.portal_urls")),
     path("portal/manage/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
+    # content: the dietitian portal pages (the accounts pages add their own /portal/ routes)
+    path("portal/", include("content.portal_urls")),
 ]
 
 handler404 = errors.not_found

@@ -18,14 +18,25 @@ def pytest_configure(config):
     if location.startswith("redis://"):
         base, _, index = location.rpartition("/")
         offset = int(worker.removeprefix("gw") or 0)
-        settings.CACHES["default"]["LOCATION"] = f"{base}/{int(index or 0) + offset}"
+        worker_location = f"{base}/{int(index or 0) + offset}"
+        settings.CACHES["default"]["LOCATION"] = worker_location
+        # The broker shares the worker's database; `_fresh_cache` leaves its keys alone.
+        settings.CELERY_BROKER_URL = worker_location
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    """Each test starts with an empty cache (rate limits, key caches), broker queues kept."""
     from django.core.cache import cache
 
-    cache.clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture

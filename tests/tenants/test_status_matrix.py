@@ -9,14 +9,61 @@ suspended tenant, missing scope (403); another tenant's object (404); and a cont
 with exactly the declared scope that must be admitted.
 """
 
-import pytest
+from datetime import date
 
+import pytest
+from django.utils import timezone
+
+from billing.models import Invoice
+from content.models import ContentSample
 from tenants.permissions import ANY_SCOPE
 
 from .matrix import Route, case_ids, check, undescribed
 
+
+def make_invoice(tenant, dietitian) -> dict:
+    """An issued invoice of the tenant (issuing freezes it, so it is built then issued)."""
+    invoice = Invoice.objects.create(
+        tenant=tenant, number=f"INV-MATRIX-{tenant.slug}", period=date(2026, 1, 1)
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(status="issued", issued_at=timezone.now())
+    return {"invoice_id": invoice.pk}
+
+
+def make_sample(tenant, dietitian) -> dict:
+    sample = ContentSample.objects.create(
+        tenant=tenant, dietitian=dietitian, body="Porridge with pears.", status="approved"
+    )
+    return {"sample_id": sample.pk}
+
+
+def dietitian_kwargs(tenant, dietitian) -> dict:
+    return {"dietitian_id": dietitian.pk}
+
+
 MATRIX: dict[str, Route] = {
     "api/v1/me/": Route(scopes={"GET": ANY_SCOPE}),
+    "api/v1/dietitians/": Route(
+        scopes={"GET": "samples:read", "POST": "samples:write"},
+        body={"external_ref": "matrix-new", "name": "New Dietitian", "ai_consent": True},
+    ),
+    "api/v1/dietitians/<uuid:dietitian_id>/": Route(
+        scopes={"GET": "samples:read", "PATCH": "samples:write"},
+        make_object=dietitian_kwargs,
+        body={"name": "Renamed"},
+    ),
+    "api/v1/samples/": Route(scopes={"GET": "samples:read", "POST": "samples:write"}),
+    "api/v1/samples/<uuid:sample_id>/": Route(
+        scopes={"GET": "samples:read", "PATCH": "samples:write", "DELETE": "samples:write"},
+        make_object=make_sample,
+        body={"title": "Renamed"},
+    ),
+    "api/v1/storeContent": Route(scopes={"POST": "samples:write"}),
+    "api/v1/usage/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/": Route(scopes={"GET": "usage:read"}),
+    "api/v1/invoices/<uuid:invoice_id>/": Route(
+        scopes={"GET": "usage:read"}, make_object=make_invoice
+    ),
 }
 
 
@@ -45,12 +92,11 @@ def test_status(
 
 
 def assert_status(response, expected: int) -> None:
-    body = response.json()
     if expected == 0:  # admitted: whatever the operation answers, it is not a refusal
         assert response.status_code not in (401, 403, 404, 405), response.content
         assert response.status_code < 500, response.content
         return
     assert response.status_code == expected, response.content
-    assert set(body) == {"error"}
+    assert set(response.json()) == {"error"}
     if expected == 401:
         assert response["WWW-Authenticate"] == "Bearer"
