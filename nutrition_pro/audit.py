@@ -57,6 +57,7 @@ class Event:
     MFA_ENROLLED = "mfa.enrolled"
     BACKUP_CODE_USED = "mfa.backup_code_used"
     BACKUP_CODES_REGENERATED = "mfa.backup_codes_regenerated"
+    MFA_RESET = "mfa.reset"
     REAUTH_SUCCEEDED = "reauth.succeeded"
     REAUTH_FAILED = "reauth.failed"
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 (an event name)

@@ -1,5 +1,6 @@
 """The admin admits only staff verified by a second factor; first sign-in forces enrolment."""
 
+import io
 import re
 
 from django.contrib.auth import SESSION_KEY
@@ -149,3 +150,32 @@ def test_a_staff_user_without_staff_rights_gets_no_admin_even_when_verified(web,
     user, device = make_user("plain", staff=False)
     sign_in(web, user, device)
     assert web.get("/admin/").status_code == 302
+
+
+def test_mfa_reset_makes_the_user_enrol_again_and_is_audited(superuser):
+    from django.core.management import call_command
+
+    from nutrition_pro.audit import Event, audit_events
+
+    user, _ = superuser
+    call_command("mfa_reset", user.username, stdout=io.StringIO())
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    client = Client()
+    response = client.post("/portal/login/", {"username": user.username, "password": PASSWORD})
+    assert response.url == "/portal/account/mfa/enrol/"
+    assert audit_events(Event.MFA_RESET).filter(object_pk=str(user.pk)).exists()
+
+
+def test_an_administrator_lifts_a_lockout_in_the_admin(signed_in_admin, db):
+    from nutrition_pro.models import SignInLockout
+
+    web, _, _ = signed_in_admin
+    for _ in range(5):
+        Client().post("/portal/login/", {"username": "victim", "password": "wrong guess"})
+    row = SignInLockout.objects.get(username="victim")
+    assert row.is_locked()
+    web.post(
+        "/admin/nutrition_pro/signinlockout/", {"action": "unlock", "_selected_action": [row.pk]}
+    )
+    row.refresh_from_db()
+    assert not row.is_locked() and row.failure_count == 0
