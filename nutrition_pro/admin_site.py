@@ -12,6 +12,7 @@ import re
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from nutrition_pro import signin
+from nutrition_pro.audit import Event, audit_event
 
 # Admin URL names (app_model_action) whose writes need a recent re-authentication.
 REAUTH_ADMIN_URLS = re.compile(
@@ -27,6 +29,31 @@ REAUTH_ADMIN_URLS = re.compile(
 )
 # Extra admin pages (by URL name) that always need it, e.g. the onboarding flow.
 REAUTH_ADMIN_PAGES: set[str] = {"onboard_tenant"}
+
+# Admin pages that show decrypted personal content: URL name -> (model label, permission).
+# Opening one (for a user holding the permission) is an audited event.
+CONTENT_VIEWS_AUDITED: dict[str, tuple[str, str]] = {
+    "llm_generationrequest_change": ("llm.GenerationRequest", "llm.view_generation_content"),
+}
+
+
+def _audit_content_view(request, kwargs, response) -> None:
+    match = request.resolver_match
+    audited = CONTENT_VIEWS_AUDITED.get(match.url_name if match else "")
+    if audited is None or request.method != "GET" or response.status_code != 200:
+        return
+    label, permission = audited
+    if not request.user.has_perm(permission):
+        return  # the page showed no content to this user
+    try:
+        model = apps.get_model(label)
+    except LookupError:
+        return
+    obj = model._base_manager.filter(pk=kwargs.get("object_id")).first()
+    if obj is not None:
+        audit_event(
+            Event.GENERATION_CONTENT_VIEWED, obj=obj, request=request, data={"model": label}
+        )
 
 
 def _needs_reauth(request) -> bool:
@@ -86,7 +113,9 @@ class ControlPlaneAdminSite(admin.AdminSite):
                         request, "Confirm your password and code, then repeat the operation."
                     )
                 return signin.reauth_redirect(request)
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            _audit_content_view(request, kwargs, response)
+            return response
 
         return super().admin_view(reauth_checked, cacheable)
 

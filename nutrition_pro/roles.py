@@ -43,6 +43,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "billing.usageperiod": {BILLING: VIEW, SUPPORT: VIEW},
     "billing.quotareservation": {BILLING: VIEW, SUPPORT: VIEW},
     "billing.usagealert": {BILLING: VIEW, SUPPORT: VIEW},
+    # llm: support sees what happened to a request (status, verdicts), never its content
+    "llm.generationrequest": {SUPPORT: VIEW},
     # content: support may look at samples (read-only); review stays with administrators
     "content.contentsample": {SUPPORT: VIEW},
     # people: onboarding adds a tenant's first manager; nobody but admins edits accounts

@@ -190,3 +190,48 @@ def test_a_sample_review_in_the_admin_is_recorded_with_reviewer_and_ip(
     assert update is not None
     assert (update.actor, update.remote_addr) == (user, STAFF_IP)
     assert update.changes["status"][1] == "rejected"
+
+
+def _generation_model():
+    from django.apps import apps
+
+    try:
+        return apps.get_model("llm", "GenerationRequest")
+    except LookupError:
+        return None
+
+
+@pytest.mark.skipif(_generation_model() is None, reason="the llm app has no GenerationRequest yet")
+def test_opening_a_generation_with_its_content_is_an_audited_event(signed_in_admin, dietitian_a):
+    from tests.controlplane.generation_support import (
+        RESPONSE_MARKER,
+        make_generation,
+    )
+
+    web, user, _ = signed_in_admin
+    generation = make_generation(dietitian_a)
+    url = f"/admin/llm/generationrequest/{generation.pk}/change/"
+    page = web.get(url)
+    assert page.status_code == 200
+    assert RESPONSE_MARKER in page.content.decode()
+    entry = _latest(Event.GENERATION_CONTENT_VIEWED)
+    assert (entry.actor, entry.remote_addr, entry.object_pk) == (user, STAFF_IP, str(generation.pk))
+
+
+@pytest.mark.skipif(_generation_model() is None, reason="the llm app has no GenerationRequest yet")
+def test_support_opens_a_generation_without_content_and_nothing_is_logged(dietitian_a):
+    from tests.controlplane.generation_support import (
+        PROMPT_MARKER,
+        RESPONSE_MARKER,
+        make_generation,
+    )
+
+    user, device = make_user("sue", staff=True, groups=[roles.SUPPORT])
+    client = Client()
+    sign_in(client, user, device)
+    generation = make_generation(dietitian_a)
+    response = client.get(f"/admin/llm/generationrequest/{generation.pk}/change/")
+    assert response.status_code == 200
+    assert RESPONSE_MARKER not in response.content.decode()
+    assert PROMPT_MARKER not in response.content.decode()
+    assert not audit_events(Event.GENERATION_CONTENT_VIEWED).exists()

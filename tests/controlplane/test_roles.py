@@ -35,6 +35,7 @@ EXPECTED = {
         "tenants.view_plan", "tenants.view_tenant", "tenants.view_apikey",
         "tenants.view_dietitian", "tenants.view_tenantmembership",
         "tenants.view_keyanomalyalert",
+        "llm.view_generationrequest",
         "billing.view_modelprice", "billing.view_invoice", "billing.view_invoiceline",
         "billing.view_usagerecord", "billing.view_usageperiod",
         "billing.view_quotareservation", "billing.view_usagealert",
@@ -55,13 +56,8 @@ def _held(group_name: str) -> set[str]:
     }
 
 
-@pytest.mark.django_db
 def test_the_matrix_in_code_is_the_pinned_matrix():
-    expected_in_code = roles.expected_permissions()
-    assert set(expected_in_code) == set(EXPECTED)
-    for role, permissions in EXPECTED.items():
-        in_code = {p for p in expected_in_code[role] if _exists(p)}
-        assert in_code == permissions, role
+    assert roles.expected_permissions() == EXPECTED
 
 
 def _exists(permission: str) -> bool:
@@ -72,7 +68,8 @@ def _exists(permission: str) -> bool:
 @pytest.mark.django_db
 def test_each_role_group_holds_exactly_its_permissions():
     for role, permissions in EXPECTED.items():
-        assert _held(role) == permissions, role
+        # (a permission of an app that is not installed in this checkout cannot be held)
+        assert _held(role) == {p for p in permissions if _exists(p)}, role
 
 
 @pytest.mark.django_db
@@ -114,7 +111,7 @@ def test_sync_removes_a_permission_added_by_hand_and_is_idempotent():
     support.permissions.add(Permission.objects.get(codename="change_tenant"))
     call_command("sync_roles", verbosity=0)
     call_command("sync_roles", verbosity=0)
-    assert _held(roles.SUPPORT) == EXPECTED[roles.SUPPORT]
+    assert _held(roles.SUPPORT) == {p for p in EXPECTED[roles.SUPPORT] if _exists(p)}
     assert Group.objects.filter(name__in=roles.ROLES).count() == 4
 
 
