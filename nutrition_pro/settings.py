@@ -371,6 +371,11 @@ SIGNIN_LOCKOUT_WINDOW_SECONDS = env_int("SIGNIN_LOCKOUT_WINDOW_SECONDS", 15 * 60
 SIGNIN_LOCKOUT_SECONDS = env_int("SIGNIN_LOCKOUT_SECONDS", 15 * 60)
 SIGNIN_PENDING_SECONDS = 5 * 60
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 15 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 8 * 3600)
+CELERY_BEAT_SCHEDULE["nutrition-pro-purge-signin-lockouts"] = {
+    "task": "nutrition_pro.purge_signin_lockouts",
+    "schedule": 3600.0,
+}
 REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_SECONDS", 5 * 60)
 # One rule for "the client's address" (X-Forwarded-For only from TRUSTED_PROXY_IPS).
 CLIENT_IP_FUNCTION = "tenants.network.client_ip"

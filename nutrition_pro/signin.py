@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -31,6 +32,7 @@ from nutrition_pro.models import SignInLockout
 PENDING_SESSION_KEY = "signin_pending"
 REAUTH_SESSION_KEY = "reauth_at"
 ACTIVITY_SESSION_KEY = "last_activity"
+SIGNED_IN_SESSION_KEY = "signed_in_at"
 
 
 def _setting(name: str, default):
@@ -80,6 +82,12 @@ def signin_throttled(request) -> bool:
 
 
 # --- lockout -------------------------------------------------------------------------
+
+
+def refused_attempt_worth_recording(kind: str, value: str | None) -> bool:
+    """One audit entry per source (or name) and window for refused attempts: a flood of
+    throttled requests must not become a flood of log rows."""
+    return cache.add(f"signin-refused:{kind}:{value}", 1, timeout=5 * 60)
 
 
 def lockout_active(username: str) -> bool:
@@ -163,6 +171,7 @@ def signin_complete(request, user, device=None) -> None:
     now = time.time()
     request.session[REAUTH_SESSION_KEY] = now
     request.session[ACTIVITY_SESSION_KEY] = now
+    request.session[SIGNED_IN_SESSION_KEY] = now
     signin_failures_clear(username=user.get_username())
     audit_event(
         Event.SIGNIN_SUCCEEDED,
@@ -247,7 +256,8 @@ def verified_required(view):
 
 
 class IdleSessionMiddleware:
-    """Signs staff and managers out after a short idle time; others keep the normal age."""
+    """Signs staff and managers out after a short idle time, and after a working day in any
+    case; other users keep the normal session age."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -256,9 +266,11 @@ class IdleSessionMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and mfa.mfa_required(user):
             idle = _setting("STAFF_SESSION_IDLE_SECONDS", 15 * 60)
+            longest = _setting("STAFF_SESSION_MAX_SECONDS", 8 * 3600)
             now = time.time()
             last = request.session.get(ACTIVITY_SESSION_KEY)
-            if last is not None and now - last > idle:
+            started = request.session.setdefault(SIGNED_IN_SESSION_KEY, now)
+            if (last is not None and now - last > idle) or now - started > longest:
                 auth_logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)

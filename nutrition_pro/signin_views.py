@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nutrition_pro import mfa, signin
-from nutrition_pro.audit import Event, audit_event
+from nutrition_pro.audit import Event, audit_event, client_ip
 
 FAILED_MESSAGE = "The username or password is not right."
 LOCKED_MESSAGE = (
@@ -77,11 +77,18 @@ def login_view(request):
         username = form.cleaned_data["username"]
         if signin.signin_throttled(request):
             form.add_error(None, THROTTLED_MESSAGE)
-            audit_event(Event.SIGNIN_FAILED, request=request, data={"reason": "throttled"})
+            if signin.refused_attempt_worth_recording("throttled", client_ip(request)):
+                audit_event(Event.SIGNIN_FAILED, request=request, data={"reason": "throttled"})
             status = 429
         elif signin.lockout_active(username):
             form.add_error(None, LOCKED_MESSAGE)
-            audit_event(Event.SIGNIN_FAILED, request=request, data={"reason": "locked"})
+            name = signin.normalise_username(username)
+            if signin.refused_attempt_worth_recording("locked", name):
+                known = _known_user(username)
+                audit_event(
+                    Event.SIGNIN_FAILED, obj=known, actor=known, request=request,
+                    data={"reason": "locked"},
+                )  # fmt: skip
             status = 429
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])

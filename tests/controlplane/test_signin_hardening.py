@@ -187,3 +187,40 @@ def test_admin_writes_to_keys_need_a_recent_reauthentication(signed_in_admin, te
     assert response.url.startswith("/portal/reauth/?next=%2Fadmin%2Fonboarding%2F")
     reauthenticate(web, device)
     assert web.get("/admin/onboarding/").status_code == 200
+
+
+def test_a_staff_session_ends_after_eight_hours_even_when_busy(superuser):
+    user, device = superuser
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = Client()
+        sign_in(client, user, device)
+        minutes = 0.0
+        while client.get("/admin/").status_code == 200 and minutes < 10 * 60:
+            traveller.shift(14.5 * 60)  # busy: a request every 14.5 minutes
+            minutes += 14.5
+        assert 8 * 60 < minutes <= 8 * 60 + 14.5
+        assert SESSION_KEY not in client.session
+
+
+def test_a_flood_of_throttled_attempts_writes_one_audit_entry(settings, db):
+    settings.SIGNIN_RATE_PER_IP = "2/5m"
+    client = Client(REMOTE_ADDR="192.0.2.77")
+    for i in range(12):
+        _attempt(client, f"guess{i}")
+    throttled = audit_events(Event.SIGNIN_FAILED).filter(additional_data__reason="throttled")
+    assert throttled.count() == 1
+
+
+def test_old_failure_counters_are_purged_but_locks_are_kept(superuser):
+    from nutrition_pro.tasks import purge_signin_lockouts
+
+    user, _ = superuser
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        _attempt(Client(), "typo-name")
+        for _ in range(5):
+            _attempt(Client(), user.username)
+        traveller.shift(25 * 3600)
+        for _ in range(5):
+            _attempt(Client(REMOTE_ADDR="192.0.2.9"), "fresh-victim")
+        assert purge_signin_lockouts() == 2
+    assert list(SignInLockout.objects.values_list("username", flat=True)) == ["fresh-victim"]
