@@ -82,6 +82,7 @@ class ControlPlaneAdminSite(admin.AdminSite):
     site_title = "AI Nutrition-Pro control plane"
     index_title = "Control plane"
     index_template = "controlplane/admin_index.html"
+    site_url = None  # no public site to link to from the control plane
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
