@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponseRedirect
@@ -111,8 +111,6 @@ def login_view(request):
 
 
 def _known_user(username: str):
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     return User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username.strip()}).first()
 
