@@ -2,6 +2,7 @@
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
 from content.models import ContentSample
@@ -233,3 +234,25 @@ def test_support_opens_a_generation_without_content_and_nothing_is_logged(dietit
     assert RESPONSE_MARKER not in response.content.decode()
     assert PROMPT_MARKER not in response.content.decode()
     assert not audit_events(Event.GENERATION_CONTENT_VIEWED).exists()
+
+
+def test_the_database_refuses_to_edit_or_delete_log_entries(superuser):
+    from django.db import IntegrityError, transaction
+
+    user, _ = superuser
+    entry = LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(user),
+        object_pk=str(user.pk),
+        object_repr="x",
+        action=LogEntry.Action.ACCESS,
+        actor=user,
+        changes_text="original",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LogEntry.objects.filter(pk=entry.pk).update(changes_text="rewritten")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LogEntry.objects.filter(pk=entry.pk).delete()
+    # Deleting the user is still possible: their entries keep the e-mail, lose the link.
+    user.delete()
+    entry.refresh_from_db()
+    assert entry.changes_text == "original" and entry.actor is None
