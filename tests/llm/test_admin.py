@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from llm.models import GenerationRequest
-from tests.llm.conftest import run_to_end
 from tests.controlplane.sessions import verified_client
+from tests.llm.conftest import run_to_end
 from tests.llm.fake_openai import fail, ok
 
 pytestmark = pytest.mark.django_db
