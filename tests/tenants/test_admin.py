@@ -1,15 +1,23 @@
 """The admin issues, rotates and revokes keys through the services; the hash is never shown."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tenants.keys import looks_like_api_key, parse_key
 from tenants.models import ApiKey, KeyAnomalyAlert, Tenant
 from tests.conftest import client_for
+from tests.controlplane.sessions import verified_client
 
 pytestmark = pytest.mark.django_db
 
 
-# `admin_client` (tests/conftest.py) is a superuser's session that passed the second factor.
+@pytest.fixture
+def admin_client(client):
+    """A superuser's session that passed the second factor (the admin admits no other)."""
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", None)
+    verified_client(user, client)
+    client.user = user
+    return client
 
 
 def _plaintext_on(page: bytes) -> str:
@@ -19,7 +27,7 @@ def _plaintext_on(page: bytes) -> str:
     return value.decode()
 
 
-def test_issuing_a_key_shows_the_plaintext_once(admin_client, admin_user, tenant_a):
+def test_issuing_a_key_shows_the_plaintext_once(admin_client, tenant_a):
     response = admin_client.post(
         "/admin/tenants/apikey/add/",
         {"tenant": tenant_a.pk, "name": "mobile", "scopes": ["samples:read", "usage:read"]},
@@ -32,7 +40,7 @@ def test_issuing_a_key_shows_the_plaintext_once(admin_client, admin_user, tenant
     assert (key.tenant, key.scopes, key.created_by) == (
         tenant_a,
         ["samples:read", "usage:read"],
-        admin_user,
+        admin_client.user,
     )
     assert client_for(plaintext).get("/api/v1/me/").status_code == 200
 
@@ -46,7 +54,7 @@ def test_issuing_a_key_shows_the_plaintext_once(admin_client, admin_user, tenant
 
 
 def test_rotating_from_the_admin_shows_the_new_key_and_keeps_the_old_for_the_grace(
-    admin_client, admin_user, tenant_a, issue_key
+    admin_client, tenant_a, issue_key
 ):
     old = issue_key(tenant_a)
     response = admin_client.post(
@@ -59,7 +67,7 @@ def test_rotating_from_the_admin_shows_the_new_key_and_keeps_the_old_for_the_gra
     assert client_for(old.plaintext).get("/api/v1/me/").status_code == 200
     old.api_key.refresh_from_db()
     assert old.api_key.expires_at is not None
-    assert ApiKey.objects.get(replaces=old.api_key).created_by == admin_user
+    assert ApiKey.objects.get(replaces=old.api_key).created_by == admin_client.user
 
 
 def test_revoking_from_the_admin_refuses_the_key(admin_client, tenant_a, issue_key):
@@ -119,7 +127,7 @@ def test_adding_a_tenant_in_the_admin_goes_through_the_service(admin_client):
     )
 
 
-def test_anomaly_alerts_are_listed_and_acknowledged(admin_client, admin_user, tenant_a, issue_key):
+def test_anomaly_alerts_are_listed_and_acknowledged(admin_client, tenant_a, issue_key):
     issued = issue_key(tenant_a)
     alert = KeyAnomalyAlert.objects.create(
         tenant=tenant_a,
@@ -134,7 +142,7 @@ def test_anomaly_alerts_are_listed_and_acknowledged(admin_client, admin_user, te
         {"action": "acknowledge", "_selected_action": [alert.pk]},
     )
     alert.refresh_from_db()
-    assert alert.acknowledged_by == admin_user
+    assert alert.acknowledged_by == admin_client.user
 
 
 def test_tenants_and_keys_cannot_be_deleted_only_suspended_or_revoked(
