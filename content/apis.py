@@ -63,8 +63,8 @@ class DietitianListApi(APIView):
 
     @extend_schema_serializer(component_name="DietitianCreate")
     class InputSerializer(serializers.Serializer):
-        external_ref = serializers.CharField(max_length=100)
-        name = serializers.CharField(max_length=200)
+        external_ref = TextField(max_length=100)
+        name = TextField(max_length=200)
         ai_consent = serializers.BooleanField(default=False)
 
     @extend_schema(responses=DietitianOutputSerializer(many=True))
@@ -86,8 +86,8 @@ class DietitianDetailApi(APIView):
 
     @extend_schema_serializer(component_name="DietitianUpdate")
     class InputSerializer(serializers.Serializer):
-        external_ref = serializers.CharField(max_length=100, required=False)
-        name = serializers.CharField(max_length=200, required=False)
+        external_ref = TextField(max_length=100, required=False)
+        name = TextField(max_length=200, required=False)
         ai_consent = serializers.BooleanField(required=False)
 
     @extend_schema(responses=DietitianOutputSerializer)
@@ -168,7 +168,7 @@ class SampleListApi(APIView):
         body = TextField(trim_whitespace=False)
         title = TextField(required=False, allow_blank=True, default="")
         kind = serializers.ChoiceField(choices=SampleKind.choices, default=SampleKind.OTHER)
-        language = serializers.CharField(required=False, default="en")
+        language = TextField(required=False, default="en")
 
     @extend_schema(
         parameters=[
@@ -204,7 +204,7 @@ class SampleDetailApi(APIView):
         body = TextField(required=False, trim_whitespace=False)
         title = TextField(required=False, allow_blank=True)
         kind = serializers.ChoiceField(choices=SampleKind.choices, required=False)
-        language = serializers.CharField(required=False)
+        language = TextField(required=False)
 
     @extend_schema(responses=SampleOutputSerializer)
     def get(self, request, sample_id):

@@ -26,13 +26,14 @@ def sample_get(*, tenant: Tenant, sample_id) -> ContentSample:
     return get_object_or_404(ContentSample, tenant=tenant, pk=sample_id)
 
 
-def dietitian_sample_list(*, dietitian: Dietitian) -> QuerySet[ContentSample]:
+def dietitian_sample_list(
+    *, dietitian: Dietitian, status: str | None = None
+) -> QuerySet[ContentSample]:
     """A dietitian's own samples (the portal), without their bodies: lists never show them."""
-    return (
-        ContentSample.objects.filter(tenant_id=dietitian.tenant_id, dietitian=dietitian)
-        .defer("body")
-        .order_by("-created_at", "id")
-    )
+    samples = ContentSample.objects.filter(tenant_id=dietitian.tenant_id, dietitian=dietitian)
+    if status is not None:
+        samples = samples.filter(status=status)
+    return samples.defer("body").order_by("-created_at", "id")
 
 
 def dietitian_sample_get(*, dietitian: Dietitian, sample_id) -> ContentSample:
