@@ -197,7 +197,7 @@ class Invoice(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="invoices")
-    number = models.CharField(max_length=60, unique=True)
+    number = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
     period = models.DateField(help_text="First day of the billed month.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

@@ -16,9 +16,12 @@ from tenants.models import Tenant
 def model_price_at(*, model: str, at: datetime) -> ModelPrice | None:
     """The price of `model` valid at `at`; the '*' price when the model has none of its own."""
     valid = ModelPrice.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=at), valid_from__lte=at
+        Q(valid_to__isnull=True) | Q(valid_to__gt=at),
+        valid_from__lte=at,
+        model__in=[model, ANY_MODEL],
     ).order_by("-valid_from")
-    return valid.filter(model=model).first() or valid.filter(model=ANY_MODEL).first()
+    prices = {price.model: price for price in reversed(valid)}  # the latest start wins
+    return prices.get(model) or prices.get(ANY_MODEL)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import BigIntegerField, DecimalField, ExpressionWrapper, F, Q, Subquery, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -63,9 +63,16 @@ class PriceMissing(ServiceError):
     default_message = "This model has no price configured; an administrator must add one."
 
 
+MAX_TOKENS_PER_CALL = 100_000_000
+
+
 def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{name} must be a non-negative integer.", details={name: ["Invalid."]})
+    is_integer = isinstance(value, int) and not isinstance(value, bool)
+    if not is_integer or not 0 <= value <= MAX_TOKENS_PER_CALL:
+        raise InvalidInput(
+            f"{name} must be an integer from 0 to {MAX_TOKENS_PER_CALL}.",
+            details={name: ["Invalid."]},
+        )
     return value
 
 
@@ -103,60 +110,71 @@ def quota_reserve(
     tokens = _count("prompt_tokens_estimate", prompt_tokens_estimate) + _count(
         "max_output_tokens", max_output_tokens
     )
-    existing = QuotaReservation.objects.filter(generation_id=generation_id).first()
-    if existing is not None:
-        return _same_tenant(existing, tenant)
+    # A second call for the same generation fails on the unique generation id below and
+    # returns the first reservation, so the usual case costs no lookup here.
     now = timezone.now()
     price = _price(model, now)
     cost = price.cost(prompt_tokens=prompt_tokens_estimate, completion_tokens=max_output_tokens)
     usage_period = _usage_period(tenant.pk, period_start(now))
-    token_quota, cost_cap = Tenant.objects.values_list(
-        "monthly_token_quota", "monthly_cost_cap"
-    ).get(pk=tenant.pk)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                reservation = QuotaReservation.objects.create(
-                    generation_id=generation_id,
-                    tenant=tenant,
-                    api_key=api_key,
-                    usage_period=usage_period,
-                    model=model,
-                    tokens=tokens,
-                    cost=cost,
-                    created_at=now,
-                )
-        except IntegrityError:
-            # A concurrent call for the same generation won (and committed) first.
-            return _same_tenant(QuotaReservation.objects.get(generation_id=generation_id), tenant)
-        admitted = (
-            UsagePeriod.objects.filter(
+    limits = Tenant.objects.filter(pk=tenant.pk).order_by()
+    token_quota = Subquery(limits.values("monthly_token_quota")[:1])
+    cost_cap = Subquery(limits.values("monthly_cost_cap")[:1])
+    try:
+        # One savepoint: a refusal or a lost race undoes the reservation row as well.
+        with transaction.atomic():
+            reservation = QuotaReservation.objects.create(
+                generation_id=generation_id,
+                tenant=tenant,
+                api_key=api_key,
+                usage_period=usage_period,
+                model=model,
+                tokens=tokens,
+                cost=cost,
+                created_at=now,
+            )
+            # The lock on the period row is taken last, so it is held as briefly as possible.
+            admitted = UsagePeriod.objects.filter(
                 pk=usage_period.pk,
-                tokens_used__lte=token_quota - tokens - F("tokens_reserved"),
-                cost_used__lte=cost_cap - cost - F("cost_reserved"),
+                tokens_used__lte=ExpressionWrapper(
+                    token_quota - tokens - F("tokens_reserved"), output_field=BigIntegerField()
+                ),
+                cost_used__lte=ExpressionWrapper(
+                    cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
+                ),
             ).update(
                 tokens_reserved=F("tokens_reserved") + tokens,
                 cost_reserved=F("cost_reserved") + cost,
             )
-            == 1
-        )
-        if not admitted:
-            usage_period.refresh_from_db()
-            # Raising inside the savepoint also undoes the reservation row.
-            raise QuotaExceeded(
-                details={
-                    "period": period_label(usage_period.period),
-                    "requested_tokens": tokens,
-                    "tokens_used": usage_period.tokens_used,
-                    "tokens_reserved": usage_period.tokens_reserved,
-                    "token_quota": token_quota,
-                    "requested_cost": str(cost.normalize()),
-                    "cost_used": str(usage_period.cost_used.normalize()),
-                    "cost_reserved": str(usage_period.cost_reserved.normalize()),
-                    "cost_cap": str(cost_cap),
-                }
-            )
+            if not admitted:
+                raise _Refused
+    except IntegrityError:
+        # A concurrent call for the same generation won (and committed) first.
+        return _same_tenant(QuotaReservation.objects.get(generation_id=generation_id), tenant)
+    except _Refused:
+        raise _quota_exceeded(usage_period, tokens, cost) from None
     return reservation
+
+
+class _Refused(Exception):
+    pass
+
+
+def _quota_exceeded(usage_period: UsagePeriod, tokens: int, cost: Decimal) -> QuotaExceeded:
+    usage_period = UsagePeriod.objects.select_related("tenant").get(pk=usage_period.pk)
+    tenant = usage_period.tenant
+    return QuotaExceeded(
+        details={
+            "period": period_label(usage_period.period),
+            "requested_tokens": tokens,
+            "tokens_used": usage_period.tokens_used,
+            "tokens_reserved": usage_period.tokens_reserved,
+            "token_quota": tenant.monthly_token_quota,
+            "requested_cost": str(cost.normalize()),
+            "cost_used": str(usage_period.cost_used.normalize()),
+            "cost_reserved": str(usage_period.cost_reserved.normalize()),
+            "cost_cap": str(tenant.monthly_cost_cap),
+        }
+    )
 
 
 def _same_tenant(reservation: QuotaReservation, tenant: Tenant) -> QuotaReservation:

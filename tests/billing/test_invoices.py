@@ -226,3 +226,18 @@ def test_the_command_refuses_a_bad_period(db, period):
     with pytest.raises(CommandError), time_machine.travel(MARCH, tick=False):
         call_command("issue_invoices", "--period", period, stdout=StringIO())
     assert not Invoice.objects.exists()
+
+
+def test_a_tenant_with_the_longest_slug_is_invoiced(db):
+    from tenants.services import tenant_create
+
+    tenant = tenant_create(name="Long", slug="x" * 60)
+    with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
+        services.model_price_set(
+            model="small", input_price_per_million=Decimal(1), output_price_per_million=Decimal(1)
+        )
+    spend(tenant, "small", 10_000, 10_000, MID_FEBRUARY)
+    assert issue().issued == 1
+    invoice = Invoice.objects.get(tenant=tenant)
+    note = services.invoice_credit_note_issue(invoice=invoice, amount=Decimal("0.01"), reason="r")
+    assert note.number == f"CN-202602-{'x' * 60}-1"

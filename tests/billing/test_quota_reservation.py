@@ -91,7 +91,7 @@ def test_quotas_are_per_tenant(tenant_a, tenant_b, reserve):
 
 
 def test_it_refuses_negative_or_non_integer_token_counts(tenant_a, reserve):
-    for prompt, output in [(-1, 10), (10, 1.5), (True, 10)]:
+    for prompt, output in [(-1, 10), (10, 1.5), (True, 10), (10, 10**12), ("10", 10)]:
         with pytest.raises(InvalidInput):
             reserve(tenant_a, prompt=prompt, output=output)
     assert not QuotaReservation.objects.exists()
@@ -208,3 +208,39 @@ def test_a_refused_reservation_rolls_back_with_the_callers_transaction(tenant_a,
         reserve(tenant_a)
     # The caller's transaction is still usable, and nothing more is held.
     assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 500
+
+
+def test_a_refusal_reaches_the_client_as_a_429_in_the_error_envelope(tenant_a, reserve):
+    from nutrition_pro.exceptions import envelope_exception_handler
+
+    set_limits(tenant_a, tokens=100)
+    with pytest.raises(services.QuotaExceeded) as refused:
+        reserve(tenant_a)
+
+    response = envelope_exception_handler(refused.value, {})
+    assert response.status_code == 429
+    assert response.data["error"]["code"] == "quota_exceeded"
+    assert response.data["error"]["details"]["requested_tokens"] == 500
+    assert response.data["error"]["details"]["token_quota"] == 100
+
+
+def test_a_call_reserved_in_one_month_and_settled_in_the_next_counts_in_the_next(tenant_a, reserve):
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 1, 31, 23, 59, 50, tzinfo=UTC), tick=False):
+        reservation = reserve(tenant_a)
+    with time_machine.travel(datetime(2026, 2, 1, 0, 0, 5, tzinfo=UTC), tick=False):
+        record = services.quota_settle(
+            generation_id=reservation.generation_id,
+            model=MODEL,
+            prompt_tokens=10,
+            completion_tokens=5,
+        )
+
+    assert record.period == date(2026, 2, 1)
+    january = usage_summary(tenant=tenant_a, period=date(2026, 1, 1))
+    february = usage_summary(tenant=tenant_a, period=date(2026, 2, 1))
+    assert (january.tokens_reserved, january.tokens_used) == (0, 0)
+    assert (february.tokens_reserved, february.tokens_used) == (0, 15)
