@@ -4,7 +4,6 @@ from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import serializers, status
@@ -61,7 +60,6 @@ class DietitianListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
-    @extend_schema_serializer(component_name="DietitianCreate")
     class InputSerializer(serializers.Serializer):
         external_ref = TextField(max_length=100)
         name = TextField(max_length=200)
@@ -84,7 +82,6 @@ class DietitianDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE}
 
-    @extend_schema_serializer(component_name="DietitianUpdate")
     class InputSerializer(serializers.Serializer):
         external_ref = TextField(max_length=100, required=False)
         name = TextField(max_length=200, required=False)
@@ -157,12 +154,10 @@ class SampleListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
-    @extend_schema_serializer(component_name="SampleFilter")
     class FilterSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField(required=False)
         status = serializers.ChoiceField(choices=ContentSample.Status.choices, required=False)
 
-    @extend_schema_serializer(component_name="SampleCreate")
     class InputSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField()
         body = TextField(trim_whitespace=False)
@@ -199,7 +194,6 @@ class SampleDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
 
-    @extend_schema_serializer(component_name="SampleUpdate")
     class InputSerializer(serializers.Serializer):
         body = TextField(required=False, trim_whitespace=False)
         title = TextField(required=False, allow_blank=True)
