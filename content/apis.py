@@ -1,11 +1,7 @@
 """REST API of the content app: dietitians, samples and the original storeContent call."""
 
 from django.http import Http404
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
