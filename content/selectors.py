@@ -41,15 +41,3 @@ def dietitian_sample_get(*, dietitian: Dietitian, sample_id) -> ContentSample:
     return get_object_or_404(
         ContentSample, tenant_id=dietitian.tenant_id, dietitian=dietitian, pk=sample_id
     )
-
-
-def approved_samples(
-    *, tenant: Tenant, dietitian: Dietitian, sample_ids=None, limit: int = 5
-) -> list[ContentSample]:
-    """Samples a prompt may use: this dietitian's approved ones (the chosen, or the newest)."""
-    samples = ContentSample.objects.filter(
-        tenant=tenant, dietitian=dietitian, status=ContentSample.Status.APPROVED
-    )
-    if sample_ids is not None:
-        samples = samples.filter(pk__in=list(sample_ids))
-    return list(samples.order_by("-created_at", "id")[:limit])
