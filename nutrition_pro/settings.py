@@ -257,6 +257,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }
+# content: samples and generations both have a "kind" field with their own choices; naming
+# both enums keeps the schema free of collision warnings (check --deploy fails on warnings).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "SampleKindEnum": "content.models.SampleKind",
+    "GenerationKindEnum": "llm.models.GenerationKind",
+}
 
 # --- LLM provider ----------------------------------------------------------------------
 
