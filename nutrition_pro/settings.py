@@ -264,6 +264,12 @@ SPECTACULAR_SETTINGS = {
         "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
     },
 }
+# content: samples and generations both have a "kind" field with their own choices; naming
+# both enums keeps the schema free of collision warnings (check --deploy fails on warnings).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "SampleKindEnum": "content.models.SampleKind",
+    "GenerationKindEnum": "llm.models.GenerationKind",
+}
 
 # --- LLM provider ----------------------------------------------------------------------
 
