@@ -11,6 +11,7 @@ BENCHMARKS: list[str] = [
     "billing",  # issue 6
     "content_screen",  # content: injection screen time per sample
     "generation",  # llm (issue 5)
+    "signin",  # control plane (issue 7)
 ]
 
 

@@ -423,3 +423,38 @@ CELERY_BEAT_SCHEDULE["billing-release-stale-reservations"] = {
     "task": "billing.release_stale_reservations",
     "schedule": 15 * 60.0,
 }
+
+# --- control plane (issue 7): admin site, MFA, audit, sign-in hardening -------------------
+
+# The default admin site is the MFA-only control plane (nutrition_pro.admin_site).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+    "nutrition_pro.apps.ControlPlaneAdminConfig"
+)
+# otp_static keeps backup tokens in plain text; nutrition_pro.BackupCodeDevice hashes them.
+INSTALLED_APPS.remove("django_otp.plugins.otp_static")
+MIDDLEWARE[MIDDLEWARE.index("auditlog.middleware.AuditlogMiddleware")] = (
+    "nutrition_pro.audit.AuditMiddleware"
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "nutrition_pro.signin.IdleSessionMiddleware",
+)
+LOGIN_REDIRECT_URL = "/portal/"
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "AI Nutrition-Pro")
+SIGNIN_RATE_PER_IP = env_str("SIGNIN_RATE_PER_IP", "30/5m")
+SIGNIN_RATE_PER_USERNAME = env_str("SIGNIN_RATE_PER_USERNAME", "10/5m")
+SIGNIN_LOCKOUT_THRESHOLD = env_int("SIGNIN_LOCKOUT_THRESHOLD", 5)
+SIGNIN_LOCKOUT_WINDOW_SECONDS = env_int("SIGNIN_LOCKOUT_WINDOW_SECONDS", 15 * 60)
+SIGNIN_LOCKOUT_SECONDS = env_int("SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+SIGNIN_PENDING_SECONDS = 5 * 60
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 15 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 8 * 3600)
+CELERY_BEAT_SCHEDULE["nutrition-pro-purge-signin-lockouts"] = {
+    "task": "nutrition_pro.purge_signin_lockouts",
+    "schedule": 3600.0,
+}
+REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_SECONDS", 5 * 60)
+# One rule for "the client's address" (X-Forwarded-For only from TRUSTED_PROXY_IPS).
+CLIENT_IP_FUNCTION = "tenants.network.client_ip"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITLOG_STORE_JSON_CHANGES = True
