@@ -15,7 +15,7 @@ CHANGELIST = "/admin/llm/generationrequest/"
 def _staff(client, *codenames):
     user = User.objects.create_user("staffer", password="x" * 16, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    verified_client(user, client)  # signed in with the second factor, as the admin requires
+    verified_client(user, client)  # the admin admits only sessions past the second factor
     return user
 
 
