@@ -340,6 +340,15 @@ CELERY_BEAT_SCHEDULE["llm-purge-expired-content"] = {
     "task": "llm.tasks.generation_purge_expired_task",
     "schedule": env_int("LLM_PURGE_INTERVAL_SECONDS", 3600),
 }
+# OpenAPI: samples and generations both have a "kind" (with different choices); each set
+# gets a name of its own instead of a numbered collision.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "SampleKindEnum": "content.models.SampleKind",
+        "GenerationKindEnum": "llm.models.GenerationKind",
+        "GenerationStatusEnum": "llm.models.GenerationRequest.Status",
+    }
+)
 # A safety net for lost task messages (a Redis restart): requests left queued or running
 # with an expired lease are sent to the queue again (a duplicate delivery is harmless).
 LLM_STALE_AFTER_SECONDS = env_int("LLM_STALE_AFTER_SECONDS", 600)
