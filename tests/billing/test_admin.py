@@ -68,7 +68,7 @@ def test_the_admin_refuses_a_back_dated_price(admin_client, price):
     )
     assert response.status_code == 200
     assert b"Must not be past" in response.content
-    assert ModelPrice.objects.count() == 1
+    assert ModelPrice.objects.filter(model=MODEL).count() == 1
 
 
 def test_a_price_cannot_be_edited_or_deleted_in_the_admin(admin_client, price):

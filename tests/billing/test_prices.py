@@ -135,3 +135,10 @@ def test_a_reported_model_name_without_a_price_is_charged_at_the_reserved_models
     )
     assert record.model == "gpt-x-2026-01-01"
     assert record.cost == Decimal(1)
+
+
+def test_a_fresh_install_prices_the_offline_and_default_openai_models(tenant_a):
+    offline = call(tenant_a, "offline", 1000, 1000)
+    assert offline.cost == 0
+    default = call(tenant_a, "gpt-4o-mini", 100_000, 100_000)
+    assert default.cost == Decimal("0.075")
