@@ -238,7 +238,9 @@ def quota_settle(
     UsagePeriod.objects.filter(pk=usage_period.pk).update(
         tokens_used=F("tokens_used") + record.total_tokens, cost_used=F("cost_used") + cost
     )
-    _usage_alerts_check(usage_period_id=usage_period.pk)
+    _usage_alerts_check(
+        usage_period_id=usage_period.pk, next_tokens=reservation.tokens, next_cost=reservation.cost
+    )
     return record
 
 
@@ -271,17 +273,28 @@ def quota_release_stale(*, older_than: timedelta = STALE_RESERVATION_AGE) -> int
 # --- soft alerts -------------------------------------------------------------------------
 
 
-def _usage_alerts_check(*, usage_period_id: int) -> None:
-    """Records each threshold crossed for the first time this period and mails it on commit."""
+def _usage_alerts_check(*, usage_period_id: int, next_tokens: int, next_cost: Decimal) -> None:
+    """Records each threshold crossed for the first time this period and mails it on commit.
+
+    100% also counts as crossed when what is left could not hold another request as large
+    as the one just settled: worst cases are reserved, so settled usage alone may stop just
+    short of the quota while requests are already refused.
+    """
     usage_period = UsagePeriod.objects.select_related("tenant").get(pk=usage_period_id)
     tenant = usage_period.tenant
-    ratios = {}
+    ratios, exhausted = {}, []
     if tenant.monthly_token_quota:
         ratios["tokens"] = Decimal(usage_period.tokens_used) / tenant.monthly_token_quota
+        if tenant.monthly_token_quota - usage_period.tokens_used < next_tokens:
+            exhausted.append("tokens")
     if tenant.monthly_cost_cap:
         ratios["cost"] = usage_period.cost_used / tenant.monthly_cost_cap
+        if tenant.monthly_cost_cap - usage_period.cost_used < next_cost:
+            exhausted.append("cost")
     for threshold in ALERT_THRESHOLDS:
         crossed = [m for m, ratio in ratios.items() if ratio * 100 >= threshold]
+        if threshold == 100:
+            crossed += [m for m in exhausted if m not in crossed]
         if not crossed:
             continue
         try:
@@ -302,15 +315,25 @@ def usage_alert_send(*, alert_id: int) -> None:
     alert = UsageAlert.objects.select_related("tenant").get(pk=alert_id)
     tenant = alert.tenant
     usage_period = UsagePeriod.objects.get(tenant=tenant, period=alert.period)
-    subject = f"[AI Nutrition-Pro] {tenant.name}: {alert.threshold}% of the monthly quota used"
-    body = (
-        f"Tenant {tenant.name} ({tenant.slug}) has used {alert.threshold}% or more of its "
-        f"monthly {alert.measure} quota for {period_label(alert.period)}.\n\n"
+    label = period_label(alert.period)
+    if alert.threshold >= 100:
+        subject = f"[AI Nutrition-Pro] {tenant.name}: monthly {alert.measure} quota reached"
+        body = (
+            f"Tenant {tenant.name} ({tenant.slug}) has reached its monthly {alert.measure} "
+            f"quota for {label}: what is left cannot hold another request like the last one, "
+            "so new generation requests are refused (429 quota_exceeded) until next month "
+            "or until the quota is raised.\n\n"
+        )
+    else:
+        subject = f"[AI Nutrition-Pro] {tenant.name}: {alert.threshold}% of the monthly quota used"
+        body = (
+            f"Tenant {tenant.name} ({tenant.slug}) has used {alert.threshold}% or more of its "
+            f"monthly {alert.measure} quota for {label}.\n\n"
+        )
+    body += (
         f"Tokens: {usage_period.tokens_used} of {tenant.monthly_token_quota}\n"
         f"Cost: {usage_period.cost_used.quantize(Decimal('0.01'))} of {tenant.monthly_cost_cap}\n"
     )
-    if alert.threshold >= 100:
-        body += "\nNew generation requests are refused (429 quota_exceeded) until next month.\n"
     managers = list(
         get_user_model()
         .objects.filter(tenant_membership__tenant=tenant, is_active=True)
