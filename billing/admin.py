@@ -279,7 +279,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(description="Export the selected invoices as CSV (one row per line)")
+    @admin.action(
+        description="Export the selected invoices as CSV (one row per line)",
+        permissions=["view"],
+    )
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
@@ -314,7 +317,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
             writer.writerow([_csv_safe(value) for value in row])
         return response
 
-    @admin.action(description="Mark the selected issued invoices as paid")
+    def has_mark_paid_permission(self, request) -> bool:
+        # The model admin is read-only; recording a payment needs the change permission.
+        return request.user.has_perm("billing.change_invoice")
+
+    @admin.action(
+        description="Mark the selected issued invoices as paid", permissions=["mark_paid"]
+    )
     def mark_paid(self, request, queryset):
         paid = 0
         for invoice in queryset.filter(status=Invoice.Status.ISSUED, kind=Invoice.Kind.INVOICE):
