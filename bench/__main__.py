@@ -7,7 +7,9 @@ import sys
 import django
 
 BENCHMARKS: list[str] = [
+    "api_auth",  # tenants (issue 3)
     "billing",  # issue 6
+    "content_screen",  # content: injection screen time per sample
 ]
 
 

@@ -1,7 +1,12 @@
 """REST API of the content app: dietitians, samples and the original storeContent call."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -56,6 +61,7 @@ class DietitianListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
+    @extend_schema_serializer(component_name="DietitianCreate")
     class InputSerializer(serializers.Serializer):
         external_ref = serializers.CharField(max_length=100)
         name = serializers.CharField(max_length=200)
@@ -78,6 +84,7 @@ class DietitianDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE}
 
+    @extend_schema_serializer(component_name="DietitianUpdate")
     class InputSerializer(serializers.Serializer):
         external_ref = serializers.CharField(max_length=100, required=False)
         name = serializers.CharField(max_length=200, required=False)
@@ -150,10 +157,12 @@ class SampleListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
+    @extend_schema_serializer(component_name="SampleFilter")
     class FilterSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField(required=False)
         status = serializers.ChoiceField(choices=ContentSample.Status.choices, required=False)
 
+    @extend_schema_serializer(component_name="SampleCreate")
     class InputSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField()
         body = TextField(trim_whitespace=False)
@@ -190,6 +199,7 @@ class SampleDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
 
+    @extend_schema_serializer(component_name="SampleUpdate")
     class InputSerializer(serializers.Serializer):
         body = TextField(required=False, trim_whitespace=False)
         title = TextField(required=False, allow_blank=True)

@@ -36,7 +36,7 @@ SEED = 20261203
 HOLDOUT_FRACTION = 0.25
 # Whole attack categories the classifier never sees: the held-back set measures generalisation.
 HELD_BACK_CATEGORIES = ("Homophonic Substitution", "Persuasion", "Clickbait", "Anagramming")
-DEFAULT_THRESHOLD = 0.65
+DEFAULT_THRESHOLD = 0.7
 DEFAULT_C = 1.0
 BENIGN_DIETITIAN_WEIGHT = 3.0
 
@@ -124,9 +124,11 @@ def build_sets(data: DevelopmentData) -> tuple[list[tuple[str, int, float]], lis
         for carrier in carriers:
             examples += [(segment, 0, weight) for segment in screening.segments(carrier)]
     # Attacks in context: each attack inside three random carriers, judged segment by segment.
+    # (A generator of its own, so the held-back documents do not depend on training choices.)
+    training_rng = random.Random(SEED + 1)
     for attack in attacks_train:
-        for carrier in rng.sample(carriers_train, 3):
-            document = poison(carrier, attack, rng)
+        for carrier in training_rng.sample(carriers_train, 3):
+            document = poison(carrier, attack, training_rng)
             for segment in screening.segments(document):
                 if attack.strip() in segment:
                     examples.append((segment, 1, 1.0))

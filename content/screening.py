@@ -128,6 +128,8 @@ _OVERRIDE_PATTERNS = [
     r"(system\s+)?prompt|your\s+(system\s+|hidden\s+|initial\s+|original\s+|secret\s+)?"
     r"instructions|the\s+(system|hidden|initial|original|secret)\s+instructions)\b",
     r"\bsystem\s+prompt\b",
+    r"\b(previous|prior|above|preceding|foregoing)\s+(instructions|prompts|directives)\b",
+    r"\b(vorherig|bisherig|obig|vorangegangen)\w*\s+(anweisungen|instruktionen|befehle)\b",
     r"\b(jailbreak|jailbroken|developer\s+mode|dan\s+mode|do\s+anything\s+now)\b",
     r"\b(do\s+not|don't|never)\s+(follow|obey|apply)\s+(the|your|any)\s+(previous|prior|"
     r"original|earlier|above|system)\b",
@@ -232,12 +234,20 @@ SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 MAX_SEGMENT_CHARS = 600
 
 
-def word_features(text: str) -> Counter:
-    """Lower-cased word unigrams and bigrams (punctuation ? ! : kept as tokens)."""
-    tokens = _WORD.findall(_SOFT_LINK.sub(" xxlink ", text).lower())
+def word_tokens(text: str) -> list[str]:
+    """Lower-cased words (bare domains and e-mail addresses as "xxlink"), and ? ! : marks."""
+    return _WORD.findall(_SOFT_LINK.sub(" xxlink ", text).lower())
+
+
+def _word_grams(tokens: list[str]) -> Counter:
     grams = Counter(tokens)
     grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams
+
+
+def word_features(text: str) -> Counter:
+    """Word unigrams and bigrams."""
+    return _word_grams(word_tokens(text))
 
 
 def char_features(text: str) -> Counter:
@@ -253,11 +263,11 @@ def char_features(text: str) -> Counter:
     return grams
 
 
-def segments(text: str) -> list[str]:
-    """Sentences and pairs of adjacent sentences (and a short text whole), each judged alone."""
-    parts = [p.strip() for p in SENTENCE_END.split(text) if p and p.strip()]
+def sentence_pieces(text: str) -> list[str]:
+    """The text's sentences (and lines), long ones cut at a space before MAX_SEGMENT_CHARS."""
     pieces = []
-    for part in parts:
+    for part in SENTENCE_END.split(text):
+        part = (part or "").strip()
         while len(part) > MAX_SEGMENT_CHARS:
             cut = part.rfind(" ", 0, MAX_SEGMENT_CHARS)
             cut = cut if cut > 0 else MAX_SEGMENT_CHARS
@@ -265,9 +275,19 @@ def segments(text: str) -> list[str]:
             part = part[cut:].strip()
         if part:
             pieces.append(part)
+    return pieces
+
+
+def _judged_whole(pieces: list[str], text: str) -> bool:
+    return len(pieces) > 2 and len(text) <= MAX_SEGMENT_CHARS
+
+
+def segments(text: str) -> list[str]:
+    """Sentences and pairs of adjacent sentences (and a short text whole), each judged alone."""
+    pieces = sentence_pieces(text)
     found = list(pieces)
     found.extend(f"{a} {b}" for a, b in itertools.pairwise(pieces))
-    if len(pieces) > 2 and len(text) <= MAX_SEGMENT_CHARS:
+    if _judged_whole(pieces, text):
         found.append(text.strip())  # a short text is also judged as a whole
     return found or [text]
 
@@ -303,17 +323,44 @@ class LinearModel:
             dot += value * entry[1]
         return dot / math.sqrt(norm) if norm else 0.0
 
-    def probability(self, text: str) -> float:
+    def _from_features(self, words: Counter, chars: Counter) -> float:
         z = (
             self.intercept
-            + self._block(word_features(text), self.word_weights)
-            + self._block(char_features(text), self.char_weights)
+            + self._block(words, self.word_weights)
+            + self._block(chars, self.char_weights)
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
+    def probability(self, text: str) -> float:
+        return self._from_features(word_features(text), char_features(text))
+
     def document_probability(self, text: str) -> float:
-        """The highest probability over the text's sentences and sentence pairs."""
-        return max(self.probability(segment) for segment in segments(text))
+        """The highest probability over `segments(text)`.
+
+        Each sentence is featurised once; a pair's features are the sum of its two sentences'
+        (plus the word bigram across the join), so a long text costs about three times one
+        pass over it rather than a pass per segment.
+        """
+        pieces = sentence_pieces(text)
+        if not pieces:
+            return self.probability(text)
+        tokens = [word_tokens(piece) for piece in pieces]
+        words = [_known(_word_grams(t), self.word_weights) for t in tokens]
+        chars = [_known(char_features(piece), self.char_weights) for piece in pieces]
+        best = max(self._from_features(w, c) for w, c in zip(words, chars, strict=True))
+        for i in range(len(pieces) - 1):
+            pair_words = words[i] + words[i + 1]
+            if tokens[i] and tokens[i + 1]:
+                pair_words[f"{tokens[i][-1]} {tokens[i + 1][0]}"] += 1
+            best = max(best, self._from_features(pair_words, chars[i] + chars[i + 1]))
+        if _judged_whole(pieces, text):
+            best = max(best, self.probability(text.strip()))
+        return best
+
+
+def _known(grams: Counter, weights: dict) -> Counter:
+    """Only the terms the model knows: the others add nothing to the score or the norm."""
+    return Counter({term: count for term, count in grams.items() if term in weights})
 
 
 @cache

@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from tenants import services
 from tenants.models import ApiKey, KeyAnomalyAlert
-from tenants.throttling import hour_counter_key, minute_counter_key, networks_key, redis_client
+from tenants.throttling import (
+    active_keys_key,
+    hour_counter_key,
+    minute_counter_key,
+    networks_key,
+    redis_client,
+)
 
 BASELINE_HOURS = 24
 SPIKE_REPEAT_AFTER = timedelta(hours=1)
@@ -63,18 +69,29 @@ def key_usage(api_key: ApiKey, now: float | None = None) -> KeyUsage | None:
     )
 
 
+def recently_used_key_ids(now: float | None = None) -> set[int]:
+    """Ids of the keys that made requests in the last window (from the request counters)."""
+    client = redis_client()
+    if client is None:
+        return set()
+    now = time.time() if now is None else now
+    this_minute = int(now // 60)
+    minutes = range(this_minute - settings.KEY_ANOMALY_WINDOW_MINUTES + 1, this_minute + 1)
+    members = client.sunion([cache.make_and_validate_key(active_keys_key(m)) for m in minutes])
+    return {int(member) for member in members}
+
+
 def scan(now: float | None = None) -> list[KeyAnomalyAlert]:
     """Checks every key used in the last window; records (and acts on) what it finds."""
     now = time.time() if now is None else now
-    since = timezone.now() - timedelta(minutes=settings.KEY_ANOMALY_WINDOW_MINUTES + 2)
     keys = ApiKey.objects.filter(
-        last_used_at__gte=since, revoked_at__isnull=True, suspended_at__isnull=True
+        pk__in=recently_used_key_ids(now), revoked_at__isnull=True, suspended_at__isnull=True
     ).select_related("tenant")
     alerts = []
-    for api_key in keys.iterator():
+    for api_key in keys.order_by("pk"):
         usage = key_usage(api_key, now)
         if usage is None:
-            return alerts
+            break
         alerts += _check_volume(api_key, usage)
         alerts += _check_networks(api_key, usage, now)
     return alerts

@@ -77,16 +77,31 @@ def networks_key(api_key_id: int) -> str:
     return f"tenants:keyuse:nets:{api_key_id}"
 
 
+def active_keys_key(minute: int) -> str:
+    """The ids of the keys used in one minute: what the anomaly scan looks at."""
+    return f"tenants:keyuse:active:{minute}"
+
+
 def last_used_flag_key(api_key_id: int) -> str:
     return f"tenants:keyuse:noted:{api_key_id}"
 
 
+_clients: dict[int, object] = {}
+
+
 def redis_client():
-    """The raw client behind Django's Redis cache (same pool), or None on another backend."""
+    """The raw client behind Django's Redis cache (same pool), or None on another backend.
+
+    Django builds a new client object for every cache call; building one costs more than the
+    round trip it makes, so one client (thread-safe, pool-backed) is kept per backend.
+    """
     backend = caches["default"]  # `cache` is a proxy; the backend is what has a client
-    if isinstance(backend, RedisCache):
-        return backend._cache.get_client(write=True)
-    return None
+    if not isinstance(backend, RedisCache):
+        return None
+    client = _clients.get(id(backend._cache))
+    if client is None:
+        client = _clients[id(backend._cache)] = backend._cache.get_client(write=True)
+    return client
 
 
 def record_request(*, api_key, ip: str | None) -> RequestOutcome:
@@ -110,6 +125,9 @@ def record_request(*, api_key, ip: str | None) -> RequestOutcome:
     hour_key = cache.make_and_validate_key(hour_counter_key(api_key.pk, int(now // 3600)))
     pipe.incr(minute_key)
     pipe.expire(minute_key, MINUTE_COUNTER_TTL)
+    active_key = cache.make_and_validate_key(active_keys_key(int(now // 60)))
+    pipe.sadd(active_key, api_key.pk)
+    pipe.expire(active_key, MINUTE_COUNTER_TTL)
     pipe.incr(hour_key)
     pipe.expire(hour_key, HOUR_COUNTER_TTL)
     network = source_network(ip)

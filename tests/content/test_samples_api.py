@@ -205,7 +205,7 @@ def test_the_list_costs_the_same_queries_whatever_the_page_size(api_a, tenant_a,
     assert len(small["results"]) == 2
     assert len(large["results"]) == 12
     assert small["count"] == large["count"] == 12
-    # The verified key is cached in process: one count and one page query, none per sample.
+    # The key is verified from the process cache: one count and one page query, none per sample.
     assert few == many == 2
 
 

@@ -19,9 +19,9 @@ HOLDOUT = Path(__file__).parent / "data" / "screen-holdout.jsonl"
 
 # The figures measured when the shipped model was trained (see docs/content-screening.md),
 # with a little room; a retrained model that does worse fails here.
-MIN_PRECISION = 0.85
-MIN_RECALL = 0.78
-MAX_FALSE_POSITIVE_RATE = 0.13
+MIN_PRECISION = 0.90
+MIN_RECALL = 0.80
+MAX_FALSE_POSITIVE_RATE = 0.08
 
 
 def _held_back() -> list[dict]:

@@ -1,0 +1,194 @@
+"""API-key authentication cost: authenticated GET /api/v1/me/ against /healthz on one gunicorn.
+
+Starts a real gunicorn (loopback only) on the configured database and Redis, issues a bench
+key for a throwaway tenant (deleted afterwards), and drives both URLs with the same bounded
+load from keep-alive client threads. Prints requests per second of each, their ratio, and,
+measured in-process, the SQL queries and Redis round trips of one authenticated request in
+the steady state.
+
+Knobs (environment): BENCH_REQUESTS (per URL, default 3000), BENCH_CLIENTS (threads,
+default 8), BENCH_WORKERS (gunicorn workers, default 2), BENCH_THREADS (per worker, 4).
+"""
+
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "nutrition_pro.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--max-requests",
+            "0",  # no worker recycling in the middle of a measurement
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if _get(port, "/healthz", {}) == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start within 30 s")
+
+
+def _get(port: int, path: str, headers: dict) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _load(port: int, path: str, headers: dict, total: int, clients: int) -> tuple[float, dict]:
+    """Requests per second for `total` requests over `clients` keep-alive connections."""
+    per_client = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+
+    def worker(count: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        seen: dict[int, int] = {}
+        start_gate.wait()
+        for _ in range(count):
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            seen[response.status] = seen.get(response.status, 0) + 1
+            if response.will_close:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.close()
+        with lock:
+            for status, n in seen.items():
+                statuses[status] = statuses.get(status, 0) + n
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in per_client]
+    for thread in threads:
+        thread.start()
+    start_gate.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return total / (time.perf_counter() - began), statuses
+
+
+def _in_process_costs(plaintext: str, requests: int = 200) -> tuple[float, float]:
+    """(SQL queries, Redis round trips) per authenticated request after the first."""
+    import redis.connection
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}", HTTP_HOST="127.0.0.1")
+    assert client.get("/api/v1/me/").status_code == 200  # verifies and caches the key
+    round_trips = 0
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        nonlocal round_trips
+        round_trips += 1
+        return original(self, command, check_health)
+
+    redis.connection.AbstractConnection.send_packed_command = counted
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(requests):
+                assert client.get("/api/v1/me/").status_code == 200
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original
+    return len(queries) / requests, round_trips / requests
+
+
+def run() -> None:
+    from django.core.management import call_command
+
+    from tenants import services
+    from tenants.models import Tenant
+
+    total = int(os.environ.get("BENCH_REQUESTS", "3000"))
+    clients = int(os.environ.get("BENCH_CLIENTS", "8"))
+    workers = int(os.environ.get("BENCH_WORKERS", "2"))
+    threads = int(os.environ.get("BENCH_THREADS", "4"))
+
+    call_command("migrate", verbosity=0)
+    tenant = services.tenant_create(
+        name="Bench API auth",
+        slug=f"bench-api-auth-{secrets.token_hex(4)}",
+        requests_per_minute=10_000_000,  # measure authentication, not the 429 path
+    )
+    try:
+        plaintext = services.api_key_issue(tenant=tenant, name="bench").plaintext
+        queries, round_trips = _in_process_costs(plaintext)
+        port = _free_port()
+        server = _start_gunicorn(port, workers, threads)
+        try:
+            auth = {"Authorization": f"Bearer {plaintext}"}
+            _load(port, "/healthz", {}, min(total, 500), clients)  # warm-up
+            _load(port, "/api/v1/me/", auth, min(total, 500), clients)
+            rounds = {"/healthz": [], "/api/v1/me/": []}
+            for _ in range(3):  # interleaved, so drift on a shared machine hits both
+                for path, headers in (("/healthz", {}), ("/api/v1/me/", auth)):
+                    rate, statuses = _load(port, path, headers, total, clients)
+                    if set(statuses) != {200}:
+                        raise RuntimeError(f"{path} answered {statuses}")
+                    rounds[path].append(rate)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=40)  # gunicorn's graceful_timeout is 30 s
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    finally:
+        Tenant.objects.filter(pk=tenant.pk).delete()
+
+    health = statistics.median(rounds["/healthz"])
+    me = statistics.median(rounds["/api/v1/me/"])
+    print(f"gunicorn: {workers} workers x {threads} threads; {clients} keep-alive clients")
+    print(f"requests per URL per round: {total}; 3 rounds, median shown")
+    print(f"GET /healthz (no auth, no I/O):  {health:8.0f} req/s")
+    print(f"GET /api/v1/me/ (API key):       {me:8.0f} req/s")
+    print(f"ratio me/healthz:                {me / health:8.2f}")
+    print(f"SQL queries per authenticated request (steady state): {queries:.2f}")
+    print(f"Redis round trips per authenticated request:          {round_trips:.2f}")
