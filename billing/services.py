@@ -119,44 +119,47 @@ def quota_reserve(
     limits = Tenant.objects.filter(pk=tenant.pk).order_by()
     token_quota = Subquery(limits.values("monthly_token_quota")[:1])
     cost_cap = Subquery(limits.values("monthly_cost_cap")[:1])
-    try:
-        # One savepoint: a refusal or a lost race undoes the reservation row as well.
-        with transaction.atomic():
-            reservation = QuotaReservation.objects.create(
-                generation_id=generation_id,
-                tenant=tenant,
-                api_key=api_key,
-                usage_period=usage_period,
-                model=model,
-                tokens=tokens,
-                cost=cost,
-                created_at=now,
-            )
-            # The lock on the period row is taken last, so it is held as briefly as possible.
-            admitted = UsagePeriod.objects.filter(
-                pk=usage_period.pk,
-                tokens_used__lte=ExpressionWrapper(
-                    token_quota - tokens - F("tokens_reserved"), output_field=BigIntegerField()
-                ),
-                cost_used__lte=ExpressionWrapper(
-                    cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
-                ),
-            ).update(
-                tokens_reserved=F("tokens_reserved") + tokens,
-                cost_reserved=F("cost_reserved") + cost,
+    # No savepoint around the UPDATE: the period row's lock is then held only from the
+    # UPDATE to the caller's commit, the same as a bare counter update.
+    with transaction.atomic(savepoint=False):  # a transaction when the caller has none
+        try:
+            with transaction.atomic():  # a duplicate generation id fails alone
+                reservation = QuotaReservation.objects.create(
+                    generation_id=generation_id,
+                    tenant=tenant,
+                    api_key=api_key,
+                    usage_period=usage_period,
+                    model=model,
+                    tokens=tokens,
+                    cost=cost,
+                    created_at=now,
+                )
+        except IntegrityError:
+            # A call for the same generation was first (it committed, or we waited for it).
+            reservation = QuotaReservation.objects.get(generation_id=generation_id)
+            admitted = True
+        else:
+            admitted = bool(
+                UsagePeriod.objects.filter(
+                    pk=usage_period.pk,
+                    tokens_used__lte=ExpressionWrapper(
+                        token_quota - tokens - F("tokens_reserved"),
+                        output_field=BigIntegerField(),
+                    ),
+                    cost_used__lte=ExpressionWrapper(
+                        cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
+                    ),
+                ).update(
+                    tokens_reserved=F("tokens_reserved") + tokens,
+                    cost_reserved=F("cost_reserved") + cost,
+                )
             )
             if not admitted:
-                raise _Refused
-    except IntegrityError:
-        # A concurrent call for the same generation won (and committed) first.
-        return _same_tenant(QuotaReservation.objects.get(generation_id=generation_id), tenant)
-    except _Refused:
-        raise _quota_exceeded(usage_period, tokens, cost) from None
-    return reservation
-
-
-class _Refused(Exception):
-    pass
+                reservation.delete()
+    # Raised outside the block, so a caller that handles them keeps a usable transaction.
+    if not admitted:
+        raise _quota_exceeded(usage_period, tokens, cost)
+    return _same_tenant(reservation, tenant)
 
 
 def _quota_exceeded(usage_period: UsagePeriod, tokens: int, cost: Decimal) -> QuotaExceeded:
