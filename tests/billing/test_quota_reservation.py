@@ -244,3 +244,18 @@ def test_a_call_reserved_in_one_month_and_settled_in_the_next_counts_in_the_next
     february = usage_summary(tenant=tenant_a, period=date(2026, 2, 1))
     assert (january.tokens_reserved, january.tokens_used) == (0, 0)
     assert (february.tokens_reserved, february.tokens_used) == (0, 15)
+
+
+def test_a_caller_that_handles_a_refusal_keeps_a_usable_transaction(tenant_a, reserve):
+    from django.db import transaction
+
+    set_limits(tenant_a, tokens=600)
+    held = reserve(tenant_a)
+    with transaction.atomic():
+        refused_id = uuid.uuid4()
+        with pytest.raises(services.QuotaExceeded):
+            reserve(tenant_a, generation_id=refused_id)
+        # Still usable, and the refused request left nothing behind.
+        assert not QuotaReservation.objects.filter(generation_id=refused_id).exists()
+        assert QuotaReservation.objects.get().pk == held.pk
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 500
