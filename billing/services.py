@@ -37,6 +37,7 @@ from billing.models import (
     period_start,
 )
 from billing.selectors import model_price_at
+from nutrition_pro.audit import Event, audit_event
 from nutrition_pro.exceptions import Conflict, InvalidInput, NotFound, ServiceError
 from tenants.models import ApiKey, Tenant
 
@@ -514,12 +515,19 @@ def invoices_issue(*, period: date) -> IssueResult:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).update(
             status=Invoice.Status.ISSUED, issued_at=now
         )
-    return IssueResult(
+    result = IssueResult(
         period=period,
         issued=len(invoices),
         already_issued=len(already),
         total=sum((invoice.total for invoice in invoices), Decimal(0)),
     )
+    if result.issued:
+        audit_event(
+            Event.INVOICES_ISSUED,
+            object_repr=f"invoices for {period:%Y-%m}",
+            data={"period": f"{period:%Y-%m}", "issued": result.issued, "total": str(result.total)},
+        )
+    return result
 
 
 def datetime_at(day: date) -> datetime:
@@ -630,6 +638,11 @@ def invoice_credit_note_issue(*, invoice: Invoice, amount: Decimal, reason: str)
         status=Invoice.Status.ISSUED, issued_at=timezone.now()
     )
     credit_note.refresh_from_db()
+    audit_event(
+        Event.CREDIT_NOTE_ISSUED,
+        obj=credit_note,
+        data={"invoice": invoice.number, "amount": str(amount), "reason": reason[:300]},
+    )
     return credit_note
 
 
@@ -641,4 +654,5 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
     if not updated:
         raise InvalidInput("Only an issued invoice can be marked paid.")
     invoice.refresh_from_db()
+    audit_event(Event.INVOICE_PAID, obj=invoice, data={"number": invoice.number})
     return invoice

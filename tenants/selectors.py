@@ -35,3 +35,12 @@ def dietitian_get(*, tenant: Tenant, dietitian_id) -> Dietitian:
         return get_object_or_404(Dietitian, tenant=tenant, pk=dietitian_id)
     except ValidationError:
         raise Http404("No such dietitian.") from None
+
+
+# --- control plane (issue 7): the manager portal ----------------------------------------
+
+
+def managed_tenant(*, user) -> Tenant | None:
+    """The tenant a portal user manages, if any."""
+    membership = getattr(user, "tenant_membership", None) if user.is_authenticated else None
+    return membership.tenant if membership is not None else None

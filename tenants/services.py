@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from nutrition_pro.audit import Event, audit_event
 from nutrition_pro.exceptions import InvalidInput
 from tenants.keycache import invalidate_all
 from tenants.keys import generate_key, hash_secret
@@ -177,6 +178,12 @@ def api_key_issue(
         replaces=replaces,
         requests_per_minute=_validated_rpm(requests_per_minute),
     )
+    audit_event(
+        Event.API_KEY_ISSUED,
+        obj=api_key,
+        actor=created_by,
+        data={"tenant": str(tenant.pk), "prefix": api_key.prefix, "scopes": api_key.scopes},
+    )
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 
@@ -212,16 +219,36 @@ def api_key_rotate(
         expires_at=now + lifetime if lifetime else None,
         requests_per_minute=api_key.requests_per_minute,
     )
+    audit_event(
+        Event.API_KEY_ROTATED,
+        obj=api_key,
+        actor=rotated_by,
+        data={
+            "tenant": str(api_key.tenant_id),
+            "prefix": api_key.prefix,
+            "successor": issued.api_key.prefix,
+            "old_key_expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+        },
+    )
     invalidate_all()
     return issued
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
     """Revokes at once; requests with the key answer 401 from now on, in every process."""
     if api_key.revoked_at is None:
         now = timezone.now()
-        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
+        changed = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
         api_key.refresh_from_db(fields=["revoked_at"])
+        if changed:
+            audit_event(
+                Event.API_KEY_REVOKED,
+                obj=api_key,
+                actor=revoked_by,
+                data={"tenant": str(api_key.tenant_id), "prefix": api_key.prefix},
+            )
     invalidate_all()
     return api_key
 
@@ -233,6 +260,7 @@ def api_key_expire(*, api_key: ApiKey, at: datetime | None = None) -> ApiKey:
         raise InvalidInput(details={"expires_at": ["Give an aware time."]})
     ApiKey.objects.filter(pk=api_key.pk).update(expires_at=at)
     api_key.expires_at = at
+    audit_event(Event.API_KEY_EXPIRED, obj=api_key, data={"expires_at": at.isoformat()})
     invalidate_all()
     return api_key
 
@@ -244,11 +272,14 @@ def api_key_suspend(*, api_key: ApiKey) -> ApiKey:
             suspended_at=timezone.now()
         )
         api_key.refresh_from_db(fields=["suspended_at"])
+        audit_event(Event.API_KEY_SUSPENDED, obj=api_key)
     invalidate_all()
     return api_key
 
 
 def api_key_resume(*, api_key: ApiKey) -> ApiKey:
+    if api_key.suspended_at is not None:
+        audit_event(Event.API_KEY_RESUMED, obj=api_key)
     ApiKey.objects.filter(pk=api_key.pk).update(suspended_at=None)
     api_key.suspended_at = None
     invalidate_all()

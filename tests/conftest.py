@@ -110,3 +110,14 @@ def _fresh_verified_keys():
     verified_keys.clear()
     yield
     verified_keys.clear()
+
+
+# --- control plane (issue 7): the admin admits only sessions verified by a second factor ---
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's admin client, as a session that passed the second factor."""
+    from tests.controlplane.sessions import verified_client
+
+    return verified_client(admin_user)

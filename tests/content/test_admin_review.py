@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from content import services
 from content.models import ContentSample
@@ -19,9 +18,10 @@ def staff():
 
 @pytest.fixture
 def admin_client(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
+    # The admin admits only sessions that passed the second factor (control plane, issue 7).
+    from tests.controlplane.sessions import verified_client
+
+    return verified_client(staff)
 
 
 @pytest.fixture
