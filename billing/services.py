@@ -106,25 +106,23 @@ def quota_reserve(
     One conditional UPDATE on the tenant's period row admits or refuses: concurrent callers
     queue on that row's lock and each re-checks the condition against the committed
     counters, so the quota cannot be overspent. Calling it again for the same generation
-    returns the first reservation and holds nothing more.
+    holds nothing more and returns the same reservation, unless that reservation was
+    released (a failed call being retried): then the worst case is held again, or refused.
     """
     tokens = _count("prompt_tokens_estimate", prompt_tokens_estimate) + _count(
         "max_output_tokens", max_output_tokens
     )
-    # A second call for the same generation fails on the unique generation id below and
-    # returns the first reservation, so the usual case costs no lookup here.
     now = timezone.now()
     price = _price(model, now)
     cost = price.cost(prompt_tokens=prompt_tokens_estimate, completion_tokens=max_output_tokens)
     usage_period = _usage_period(tenant.pk, period_start(now))
-    limits = Tenant.objects.filter(pk=tenant.pk).order_by()
-    token_quota = Subquery(limits.values("monthly_token_quota")[:1])
-    cost_cap = Subquery(limits.values("monthly_cost_cap")[:1])
     # No savepoint around the UPDATE: the period row's lock is then held only from the
     # UPDATE to the caller's commit, the same as a bare counter update.
     with transaction.atomic(savepoint=False):  # a transaction when the caller has none
         try:
-            with transaction.atomic():  # a duplicate generation id fails alone
+            # A second call for the same generation fails here on the unique generation id,
+            # so the usual (first) call needs no lookup beforehand.
+            with transaction.atomic():
                 reservation = QuotaReservation.objects.create(
                     generation_id=generation_id,
                     tenant=tenant,
@@ -135,32 +133,54 @@ def quota_reserve(
                     cost=cost,
                     created_at=now,
                 )
+            created = True
         except IntegrityError:
-            # A call for the same generation was first (it committed, or we waited for it).
-            reservation = QuotaReservation.objects.get(generation_id=generation_id)
-            admitted = True
-        else:
-            admitted = bool(
-                UsagePeriod.objects.filter(
-                    pk=usage_period.pk,
-                    tokens_used__lte=ExpressionWrapper(
-                        token_quota - tokens - F("tokens_reserved"),
-                        output_field=BigIntegerField(),
-                    ),
-                    cost_used__lte=ExpressionWrapper(
-                        cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
-                    ),
-                ).update(
-                    tokens_reserved=F("tokens_reserved") + tokens,
-                    cost_reserved=F("cost_reserved") + cost,
-                )
+            # The first call committed (or we waited for it to): lock it against a racing retry.
+            reservation = QuotaReservation.objects.select_for_update().get(
+                generation_id=generation_id
             )
-            if not admitted:
-                reservation.delete()
+            created = False
+        reopen = (
+            not created
+            and reservation.tenant_id == tenant.pk
+            and reservation.status == QuotaReservation.Status.RELEASED
+        )
+        admitted = True
+        if created or reopen:
+            admitted = _hold(tenant, usage_period, tokens, cost)
+        if created and not admitted:
+            reservation.delete()
+        if reopen and admitted:
+            reservation.usage_period = usage_period
+            reservation.model, reservation.tokens, reservation.cost = model, tokens, cost
+            reservation.status = QuotaReservation.Status.RESERVED
+            reservation.created_at, reservation.closed_at = now, None
+            reservation.save()
     # Raised outside the block, so a caller that handles them keeps a usable transaction.
     if not admitted:
         raise _quota_exceeded(usage_period, tokens, cost)
     return _same_tenant(reservation, tenant)
+
+
+def _hold(tenant: Tenant, usage_period: UsagePeriod, tokens: int, cost: Decimal) -> bool:
+    """The conditional UPDATE: adds to the reserved counters only if quota and cap hold it."""
+    limits = Tenant.objects.filter(pk=tenant.pk).order_by()
+    token_quota = Subquery(limits.values("monthly_token_quota")[:1])
+    cost_cap = Subquery(limits.values("monthly_cost_cap")[:1])
+    return bool(
+        UsagePeriod.objects.filter(
+            pk=usage_period.pk,
+            tokens_used__lte=ExpressionWrapper(
+                token_quota - tokens - F("tokens_reserved"), output_field=BigIntegerField()
+            ),
+            cost_used__lte=ExpressionWrapper(
+                cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
+            ),
+        ).update(
+            tokens_reserved=F("tokens_reserved") + tokens,
+            cost_reserved=F("cost_reserved") + cost,
+        )
+    )
 
 
 def _quota_exceeded(usage_period: UsagePeriod, tokens: int, cost: Decimal) -> QuotaExceeded:

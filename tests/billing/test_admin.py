@@ -173,16 +173,18 @@ def test_billing_admin_needs_staff(client, tenant_a):
     assert "/login/" in response["Location"]
 
 
-def test_staff_without_billing_permissions_cannot_mark_paid_or_credit(client, tenant_a):
+def test_staff_without_billing_permissions_cannot_mark_paid_or_credit(tenant_a):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
+
+    from tests.controlplane.sessions import verified_client
 
     invoice = issued_invoice(tenant_a, [("Plan fee", "49.00")])
     viewer = get_user_model().objects.create_user("viewer", "v@example.com", "x" * 16)
     viewer.is_staff = True
     viewer.save()
     viewer.user_permissions.add(Permission.objects.get(codename="view_invoice"))
-    client.force_login(viewer)
+    client = verified_client(viewer)
 
     assert client.get("/admin/billing/invoice/").status_code == 200
     client.post(
