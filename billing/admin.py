@@ -1,4 +1,6 @@
-"""Admin for billing: prices, plans, usage by tenant and day, invoices with CSV export.
+"""Admin for billing: prices, usage by tenant and day, invoices with CSV export.
+
+Plans are administered with tenants (tenants/admin.py).
 
 Prices are added, never edited or deleted; the ledger and issued invoices are read-only
 (the database refuses changes anyway). Every write goes through billing.services.
@@ -19,7 +21,6 @@ from django.utils import timezone
 from billing import selectors, services
 from billing.models import Invoice, InvoiceLine, ModelPrice, UsagePeriod, UsageRecord
 from nutrition_pro.exceptions import InvalidInput
-from tenants.models import Plan
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,26 +90,6 @@ class ModelPriceAdmin(admin.ModelAdmin):
         )
         obj.pk = price.pk
         obj.valid_from = price.valid_from
-
-
-if not admin.site.is_registered(Plan):
-
-    @admin.register(Plan)
-    class PlanAdmin(admin.ModelAdmin):
-        """Plans seed a new tenant's limits; changing a plan leaves existing tenants alone."""
-
-        list_display = [
-            "code",
-            "name",
-            "monthly_fee",
-            "included_tokens",
-            "overage_price_per_million",
-            "monthly_token_quota",
-            "monthly_cost_cap",
-            "is_active",
-        ]
-        list_filter = ["is_active"]
-        search_fields = ["code", "name"]
 
 
 @admin.register(UsagePeriod)
@@ -279,7 +260,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(description="Export the selected invoices as CSV (one row per line)")
+    @admin.action(
+        description="Export the selected invoices as CSV (one row per line)",
+        permissions=["view"],
+    )
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
@@ -314,7 +298,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
             writer.writerow([_csv_safe(value) for value in row])
         return response
 
-    @admin.action(description="Mark the selected issued invoices as paid")
+    def has_mark_paid_permission(self, request) -> bool:
+        # The model admin is read-only; recording a payment needs the change permission.
+        return request.user.has_perm("billing.change_invoice")
+
+    @admin.action(
+        description="Mark the selected issued invoices as paid", permissions=["mark_paid"]
+    )
     def mark_paid(self, request, queryset):
         paid = 0
         for invoice in queryset.filter(status=Invoice.Status.ISSUED, kind=Invoice.Kind.INVOICE):

@@ -106,58 +106,81 @@ def quota_reserve(
     One conditional UPDATE on the tenant's period row admits or refuses: concurrent callers
     queue on that row's lock and each re-checks the condition against the committed
     counters, so the quota cannot be overspent. Calling it again for the same generation
-    returns the first reservation and holds nothing more.
+    holds nothing more and returns the same reservation, unless that reservation was
+    released (a failed call being retried): then the worst case is held again, or refused.
     """
     tokens = _count("prompt_tokens_estimate", prompt_tokens_estimate) + _count(
         "max_output_tokens", max_output_tokens
     )
-    # A second call for the same generation fails on the unique generation id below and
-    # returns the first reservation, so the usual case costs no lookup here.
     now = timezone.now()
     price = _price(model, now)
     cost = price.cost(prompt_tokens=prompt_tokens_estimate, completion_tokens=max_output_tokens)
     usage_period = _usage_period(tenant.pk, period_start(now))
+    # No savepoint around the UPDATE: the period row's lock is then held only from the
+    # UPDATE to the caller's commit, the same as a bare counter update.
+    with transaction.atomic(savepoint=False):  # a transaction when the caller has none
+        try:
+            # A second call for the same generation fails here on the unique generation id,
+            # so the usual (first) call needs no lookup beforehand.
+            with transaction.atomic():
+                reservation = QuotaReservation.objects.create(
+                    generation_id=generation_id,
+                    tenant=tenant,
+                    api_key=api_key,
+                    usage_period=usage_period,
+                    model=model,
+                    tokens=tokens,
+                    cost=cost,
+                    created_at=now,
+                )
+            created = True
+        except IntegrityError:
+            # The first call committed (or we waited for it to): lock it against a racing retry.
+            reservation = QuotaReservation.objects.select_for_update().get(
+                generation_id=generation_id
+            )
+            created = False
+        reopen = (
+            not created
+            and reservation.tenant_id == tenant.pk
+            and reservation.status == QuotaReservation.Status.RELEASED
+        )
+        admitted = True
+        if created or reopen:
+            admitted = _hold(tenant, usage_period, tokens, cost)
+        if created and not admitted:
+            reservation.delete()
+        if reopen and admitted:
+            reservation.usage_period = usage_period
+            reservation.model, reservation.tokens, reservation.cost = model, tokens, cost
+            reservation.status = QuotaReservation.Status.RESERVED
+            reservation.created_at, reservation.closed_at = now, None
+            reservation.save()
+    # Raised outside the block, so a caller that handles them keeps a usable transaction.
+    if not admitted:
+        raise _quota_exceeded(usage_period, tokens, cost)
+    return _same_tenant(reservation, tenant)
+
+
+def _hold(tenant: Tenant, usage_period: UsagePeriod, tokens: int, cost: Decimal) -> bool:
+    """The conditional UPDATE: adds to the reserved counters only if quota and cap hold it."""
     limits = Tenant.objects.filter(pk=tenant.pk).order_by()
     token_quota = Subquery(limits.values("monthly_token_quota")[:1])
     cost_cap = Subquery(limits.values("monthly_cost_cap")[:1])
-    try:
-        # One savepoint: a refusal or a lost race undoes the reservation row as well.
-        with transaction.atomic():
-            reservation = QuotaReservation.objects.create(
-                generation_id=generation_id,
-                tenant=tenant,
-                api_key=api_key,
-                usage_period=usage_period,
-                model=model,
-                tokens=tokens,
-                cost=cost,
-                created_at=now,
-            )
-            # The lock on the period row is taken last, so it is held as briefly as possible.
-            admitted = UsagePeriod.objects.filter(
-                pk=usage_period.pk,
-                tokens_used__lte=ExpressionWrapper(
-                    token_quota - tokens - F("tokens_reserved"), output_field=BigIntegerField()
-                ),
-                cost_used__lte=ExpressionWrapper(
-                    cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
-                ),
-            ).update(
-                tokens_reserved=F("tokens_reserved") + tokens,
-                cost_reserved=F("cost_reserved") + cost,
-            )
-            if not admitted:
-                raise _Refused
-    except IntegrityError:
-        # A concurrent call for the same generation won (and committed) first.
-        return _same_tenant(QuotaReservation.objects.get(generation_id=generation_id), tenant)
-    except _Refused:
-        raise _quota_exceeded(usage_period, tokens, cost) from None
-    return reservation
-
-
-class _Refused(Exception):
-    pass
+    return bool(
+        UsagePeriod.objects.filter(
+            pk=usage_period.pk,
+            tokens_used__lte=ExpressionWrapper(
+                token_quota - tokens - F("tokens_reserved"), output_field=BigIntegerField()
+            ),
+            cost_used__lte=ExpressionWrapper(
+                cost_cap - cost - F("cost_reserved"), output_field=DecimalField()
+            ),
+        ).update(
+            tokens_reserved=F("tokens_reserved") + tokens,
+            cost_reserved=F("cost_reserved") + cost,
+        )
+    )
 
 
 def _quota_exceeded(usage_period: UsagePeriod, tokens: int, cost: Decimal) -> QuotaExceeded:
@@ -239,7 +262,9 @@ def quota_settle(
     UsagePeriod.objects.filter(pk=usage_period.pk).update(
         tokens_used=F("tokens_used") + record.total_tokens, cost_used=F("cost_used") + cost
     )
-    _usage_alerts_check(usage_period_id=usage_period.pk)
+    _usage_alerts_check(
+        usage_period_id=usage_period.pk, next_tokens=reservation.tokens, next_cost=reservation.cost
+    )
     return record
 
 
@@ -272,17 +297,28 @@ def quota_release_stale(*, older_than: timedelta = STALE_RESERVATION_AGE) -> int
 # --- soft alerts -------------------------------------------------------------------------
 
 
-def _usage_alerts_check(*, usage_period_id: int) -> None:
-    """Records each threshold crossed for the first time this period and mails it on commit."""
+def _usage_alerts_check(*, usage_period_id: int, next_tokens: int, next_cost: Decimal) -> None:
+    """Records each threshold crossed for the first time this period and mails it on commit.
+
+    100% also counts as crossed when what is left could not hold another request as large
+    as the one just settled: worst cases are reserved, so settled usage alone may stop just
+    short of the quota while requests are already refused.
+    """
     usage_period = UsagePeriod.objects.select_related("tenant").get(pk=usage_period_id)
     tenant = usage_period.tenant
-    ratios = {}
+    ratios, exhausted = {}, []
     if tenant.monthly_token_quota:
         ratios["tokens"] = Decimal(usage_period.tokens_used) / tenant.monthly_token_quota
+        if tenant.monthly_token_quota - usage_period.tokens_used < next_tokens:
+            exhausted.append("tokens")
     if tenant.monthly_cost_cap:
         ratios["cost"] = usage_period.cost_used / tenant.monthly_cost_cap
+        if tenant.monthly_cost_cap - usage_period.cost_used < next_cost:
+            exhausted.append("cost")
     for threshold in ALERT_THRESHOLDS:
         crossed = [m for m, ratio in ratios.items() if ratio * 100 >= threshold]
+        if threshold == 100:
+            crossed += [m for m in exhausted if m not in crossed]
         if not crossed:
             continue
         try:
@@ -303,15 +339,25 @@ def usage_alert_send(*, alert_id: int) -> None:
     alert = UsageAlert.objects.select_related("tenant").get(pk=alert_id)
     tenant = alert.tenant
     usage_period = UsagePeriod.objects.get(tenant=tenant, period=alert.period)
-    subject = f"[AI Nutrition-Pro] {tenant.name}: {alert.threshold}% of the monthly quota used"
-    body = (
-        f"Tenant {tenant.name} ({tenant.slug}) has used {alert.threshold}% or more of its "
-        f"monthly {alert.measure} quota for {period_label(alert.period)}.\n\n"
+    label = period_label(alert.period)
+    if alert.threshold >= 100:
+        subject = f"[AI Nutrition-Pro] {tenant.name}: monthly {alert.measure} quota reached"
+        body = (
+            f"Tenant {tenant.name} ({tenant.slug}) has reached its monthly {alert.measure} "
+            f"quota for {label}: what is left cannot hold another request like the last one, "
+            "so new generation requests are refused (429 quota_exceeded) until next month "
+            "or until the quota is raised.\n\n"
+        )
+    else:
+        subject = f"[AI Nutrition-Pro] {tenant.name}: {alert.threshold}% of the monthly quota used"
+        body = (
+            f"Tenant {tenant.name} ({tenant.slug}) has used {alert.threshold}% or more of its "
+            f"monthly {alert.measure} quota for {label}.\n\n"
+        )
+    body += (
         f"Tokens: {usage_period.tokens_used} of {tenant.monthly_token_quota}\n"
         f"Cost: {usage_period.cost_used.quantize(Decimal('0.01'))} of {tenant.monthly_cost_cap}\n"
     )
-    if alert.threshold >= 100:
-        body += "\nNew generation requests are refused (429 quota_exceeded) until next month.\n"
     managers = list(
         get_user_model()
         .objects.filter(tenant_membership__tenant=tenant, is_active=True)

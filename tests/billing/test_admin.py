@@ -68,7 +68,7 @@ def test_the_admin_refuses_a_back_dated_price(admin_client, price):
     )
     assert response.status_code == 200
     assert b"Must not be past" in response.content
-    assert ModelPrice.objects.count() == 1
+    assert ModelPrice.objects.filter(model=MODEL).count() == 1
 
 
 def test_a_price_cannot_be_edited_or_deleted_in_the_admin(admin_client, price):
@@ -171,3 +171,33 @@ def test_billing_admin_needs_staff(client, tenant_a):
     response = client.get("/admin/billing/invoice/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_staff_without_billing_permissions_cannot_mark_paid_or_credit(tenant_a):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from tests.controlplane.sessions import verified_client
+
+    invoice = issued_invoice(tenant_a, [("Plan fee", "49.00")])
+    viewer = get_user_model().objects.create_user("viewer", "v@example.com", "x" * 16)
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    client = verified_client(viewer)
+
+    assert client.get("/admin/billing/invoice/").status_code == 200
+    client.post(
+        "/admin/billing/invoice/",
+        {"action": "mark_paid", "_selected_action": [str(invoice.pk)]},
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.ISSUED
+    url = f"/admin/billing/invoice/{invoice.pk}/credit-note/"
+    assert client.post(url, {"amount": "1", "reason": "x"}).status_code == 403
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+    exported = client.post(
+        "/admin/billing/invoice/",
+        {"action": "export_csv", "_selected_action": [str(invoice.pk)]},
+    )
+    assert exported["Content-Type"].startswith("text/csv")

@@ -135,3 +135,21 @@ def test_a_reported_model_name_without_a_price_is_charged_at_the_reserved_models
     )
     assert record.model == "gpt-x-2026-01-01"
     assert record.cost == Decimal(1)
+
+
+def test_a_fresh_install_prices_the_offline_and_default_openai_models(tenant_a):
+    import importlib
+
+    from django.apps import apps
+
+    # The data migration's own function (tests that flush the database remove its rows).
+    seeding = importlib.import_module("billing.migrations.0004_seed_default_prices")
+    ModelPrice.objects.filter(model__in=list(seeding.SEEDED)).delete()
+    seeding.seed(apps, None)
+    seeding.seed(apps, None)  # a second run adds nothing
+    assert ModelPrice.objects.filter(model__in=list(seeding.SEEDED)).count() == 2
+
+    offline = call(tenant_a, "offline", 1000, 1000)
+    assert offline.cost == 0
+    default = call(tenant_a, "gpt-4o-mini", 100_000, 100_000)
+    assert default.cost == Decimal("0.075")

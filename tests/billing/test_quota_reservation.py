@@ -244,3 +244,58 @@ def test_a_call_reserved_in_one_month_and_settled_in_the_next_counts_in_the_next
     february = usage_summary(tenant=tenant_a, period=date(2026, 2, 1))
     assert (january.tokens_reserved, january.tokens_used) == (0, 0)
     assert (february.tokens_reserved, february.tokens_used) == (0, 15)
+
+
+def test_a_caller_that_handles_a_refusal_keeps_a_usable_transaction(tenant_a, reserve):
+    from django.db import transaction
+
+    set_limits(tenant_a, tokens=600)
+    held = reserve(tenant_a)
+    with transaction.atomic():
+        refused_id = uuid.uuid4()
+        with pytest.raises(services.QuotaExceeded):
+            reserve(tenant_a, generation_id=refused_id)
+        # Still usable, and the refused request left nothing behind.
+        assert not QuotaReservation.objects.filter(generation_id=refused_id).exists()
+        assert QuotaReservation.objects.get().pk == held.pk
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 500
+
+
+def test_a_retried_generation_holds_its_worst_case_again_after_a_release(tenant_a, reserve):
+    generation_id = uuid.uuid4()
+    reserve(tenant_a, generation_id=generation_id)
+    services.quota_release(generation_id=generation_id)
+
+    again = reserve(tenant_a, generation_id=generation_id, prompt=0, output=300)
+
+    assert again.status == QuotaReservation.Status.RESERVED
+    assert again.tokens == 300
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 300
+    # Reserving once more holds nothing more.
+    reserve(tenant_a, generation_id=generation_id, prompt=0, output=300)
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 300
+
+
+def test_a_retry_is_refused_when_the_quota_cannot_hold_it_again(tenant_a, reserve):
+    set_limits(tenant_a, tokens=500)
+    generation_id = uuid.uuid4()
+    reserve(tenant_a, generation_id=generation_id)
+    services.quota_release(generation_id=generation_id)
+    reserve(tenant_a)  # someone else takes the freed quota
+
+    with pytest.raises(services.QuotaExceeded):
+        reserve(tenant_a, generation_id=generation_id)
+
+    retried = QuotaReservation.objects.get(generation_id=generation_id)
+    assert retried.status == QuotaReservation.Status.RELEASED
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 500
+
+
+def test_a_settled_generation_is_never_held_again(tenant_a, reserve):
+    generation_id = uuid.uuid4()
+    reserve(tenant_a, generation_id=generation_id)
+    services.quota_settle(
+        generation_id=generation_id, model=MODEL, prompt_tokens=1, completion_tokens=1
+    )
+    assert reserve(tenant_a, generation_id=generation_id).status == "settled"
+    assert UsagePeriod.objects.get(tenant=tenant_a).tokens_reserved == 0
