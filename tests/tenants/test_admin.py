@@ -12,8 +12,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
+    # The admin admits only sessions that passed the second factor (control plane, issue 7).
+    from tests.controlplane.sessions import verified_client
+
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", None)
-    client.force_login(user)
+    verified_client(user, client)
     client.user = user
     return client
 
