@@ -10,6 +10,7 @@ BENCHMARKS: list[str] = [
     "api_auth",  # tenants (issue 3)
     "billing",  # issue 6
     "content_screen",  # content: injection screen time per sample
+    "generation",  # llm (issue 5)
     "signin",  # control plane (issue 7)
 ]
 

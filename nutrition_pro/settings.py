@@ -171,7 +171,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "default")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- authentication and sessions ---------------------------------------------------
@@ -266,6 +266,74 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 LLM_PROVIDER = env_str("LLM_PROVIDER", "openai" if OPENAI_API_KEY else "offline")
 if LLM_PROVIDER not in {"openai", "offline"}:
     raise ImproperlyConfigured("LLM_PROVIDER must be 'openai' or 'offline'.")
+
+# --- llm: generation pipeline (issue 5; docs/llm-pipeline.md) ---------------------------
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
+# One provider call: an explicit timeout and an output cap (the SDK's defaults are 600 s, none).
+LLM_TIMEOUT_SECONDS = _env_float("LLM_TIMEOUT_SECONDS", 30.0)
+LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 800)
+LLM_MODERATION_MODEL = env_str("LLM_MODERATION_MODEL", "omni-moderation-latest")
+# Retries inside one attempt (429/5xx/timeouts): exponential backoff with full jitter, and
+# Retry-After honoured up to LLM_RETRY_MAX_DELAY; a longer wait goes back to the queue.
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
+LLM_RETRY_BASE_DELAY = _env_float("LLM_RETRY_BASE_DELAY", 0.5)
+LLM_RETRY_MAX_DELAY = _env_float("LLM_RETRY_MAX_DELAY", 8.0)
+# Attempts of a generation (task deliveries that reach the provider step) before it fails.
+LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 5)
+LLM_REQUEUE_BASE_SECONDS = _env_float("LLM_REQUEUE_BASE_SECONDS", 5.0)
+LLM_REQUEUE_MAX_SECONDS = _env_float("LLM_REQUEUE_MAX_SECONDS", 120.0)
+# Circuit breaker, shared by every worker through the cache (Redis).
+LLM_CIRCUIT_FAILURE_THRESHOLD = env_int("LLM_CIRCUIT_FAILURE_THRESHOLD", 5)
+LLM_CIRCUIT_WINDOW_SECONDS = env_int("LLM_CIRCUIT_WINDOW_SECONDS", 60)
+LLM_CIRCUIT_OPEN_SECONDS = _env_float("LLM_CIRCUIT_OPEN_SECONDS", 30.0)
+# Global cap on provider calls in flight (a Redis semaphore whose slots expire).
+LLM_MAX_CONCURRENT_CALLS = env_int("LLM_MAX_CONCURRENT_CALLS", 256)
+LLM_SLOT_TTL_SECONDS = _env_float("LLM_SLOT_TTL_SECONDS", 180.0)
+LLM_SLOT_WAIT_SECONDS = _env_float("LLM_SLOT_WAIT_SECONDS", 2.0)
+# A running generation is leased to one worker; a re-delivered task waits for the lease.
+LLM_LEASE_SECONDS = _env_float("LLM_LEASE_SECONDS", float(CELERY_TASK_TIME_LIMIT))
+# Nutrition safety: a daily target below this needs inputs.clinical_supervision.
+LLM_MIN_DAILY_KCAL = env_int("LLM_MIN_DAILY_KCAL", 1200)
+# Worker processes run dozens of threads; with DB_POOL_MAX_SIZE set (for workers, e.g. 10)
+# they share that many PostgreSQL connections (Django's psycopg pool) instead of holding one
+# persistent connection per thread, which would exhaust max_connections.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": 30,
+    }
+# How often a worker looks for tasks whose worker died unacknowledged (kombu's defaults give
+# 100 s; only a low CELERY_VISIBILITY_TIMEOUT, as in tests, needs a faster sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env_int(
+    "CELERY_UNACKED_RESTORE_INTERVAL", 10
+)
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env_int(
+    "CELERY_UNACKED_RESTORE_THROTTLE", 10
+)
+CELERY_BEAT_SCHEDULE["llm-purge-expired-content"] = {
+    "task": "llm.tasks.generation_purge_expired_task",
+    "schedule": env_int("LLM_PURGE_INTERVAL_SECONDS", 3600),
+}
+# A safety net for lost task messages (a Redis restart): requests left queued or running
+# with an expired lease are sent to the queue again (a duplicate delivery is harmless).
+LLM_STALE_AFTER_SECONDS = env_int("LLM_STALE_AFTER_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["llm-requeue-stale"] = {
+    "task": "llm.tasks.generation_requeue_stale_task",
+    "schedule": 300,
+}
 
 # --- e-mail ----------------------------------------------------------------------------
 

@@ -67,6 +67,28 @@ MATRIX: dict[str, Route] = {
 }
 
 
+# --- llm: generations (issue 5) ---
+def _generation(tenant, dietitian):
+    from llm.models import GenerationRequest
+
+    generation = GenerationRequest.objects.create(
+        tenant=tenant, dietitian=dietitian, kind="diet_introduction"
+    )
+    return {"generation_id": generation.pk}
+
+
+MATRIX.update(
+    {
+        "api/v1/generations/": Route(
+            scopes={"GET": "generations:read", "POST": "generations:create"}
+        ),
+        "api/v1/generations/<uuid:generation_id>/": Route(
+            scopes={"GET": "generations:read"}, make_object=_generation
+        ),
+    }
+)
+
+
 def test_every_api_route_is_described_in_the_matrix():
     assert undescribed(MATRIX) == []
 
