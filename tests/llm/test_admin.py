@@ -14,7 +14,10 @@ CHANGELIST = "/admin/llm/generationrequest/"
 def _staff(client, *codenames):
     user = User.objects.create_user("staffer", password="x" * 16, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client.force_login(user)
+    # The admin admits only sessions that passed the second factor (control plane, issue 7).
+    from tests.controlplane.sessions import verified_client
+
+    verified_client(user, client)
     return user
 
 
