@@ -256,6 +256,13 @@ SPECTACULAR_SETTINGS = {
     # The schema and its UI are public documentation: no key needed.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Several models have a `kind`: name each choice set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "SampleKindEnum": "content.models.SampleKind",
+        "GenerationKindEnum": "llm.models.GenerationKind",
+        "InvoiceKindEnum": "billing.models.Invoice.Kind",
+        "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
+    },
 }
 
 # --- LLM provider ----------------------------------------------------------------------

@@ -6,15 +6,14 @@ from django.contrib.auth import get_user_model
 from tenants.keys import looks_like_api_key, parse_key
 from tenants.models import ApiKey, KeyAnomalyAlert, Tenant
 from tests.conftest import client_for
+from tests.controlplane.sessions import verified_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    # The admin admits only sessions that passed the second factor (control plane, issue 7).
-    from tests.controlplane.sessions import verified_client
-
+    """A superuser's session that passed the second factor (the admin admits no other)."""
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", None)
     verified_client(user, client)
     client.user = user
