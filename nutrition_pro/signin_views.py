@@ -28,8 +28,13 @@ CODE_FAILED_MESSAGE = "That code is not right (or was used already)."
 
 
 class PasswordForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(max_length=4096, widget=forms.PasswordInput)
+    username = forms.CharField(
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class CodeForm(forms.Form):
