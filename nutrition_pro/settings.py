@@ -256,19 +256,15 @@ SPECTACULAR_SETTINGS = {
     # The schema and its UI are public documentation: no key needed.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    # Several models have a `kind`: name each choice set after its owner.
+    # Several models have a `kind` or a `status`: name each choice set after its owner
+    # (check --deploy fails on the collision warning otherwise).
     "ENUM_NAME_OVERRIDES": {
         "SampleKindEnum": "content.models.SampleKind",
         "GenerationKindEnum": "llm.models.GenerationKind",
+        "GenerationStatusEnum": "llm.models.GenerationRequest.Status",
         "InvoiceKindEnum": "billing.models.Invoice.Kind",
         "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
     },
-}
-# content: samples and generations both have a "kind" field with their own choices; naming
-# both enums keeps the schema free of collision warnings (check --deploy fails on warnings).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    "SampleKindEnum": "content.models.SampleKind",
-    "GenerationKindEnum": "llm.models.GenerationKind",
 }
 
 # --- LLM provider ----------------------------------------------------------------------
@@ -340,15 +336,6 @@ CELERY_BEAT_SCHEDULE["llm-purge-expired-content"] = {
     "task": "llm.tasks.generation_purge_expired_task",
     "schedule": env_int("LLM_PURGE_INTERVAL_SECONDS", 3600),
 }
-# OpenAPI: samples and generations both have a "kind" (with different choices); each set
-# gets a name of its own instead of a numbered collision.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "SampleKindEnum": "content.models.SampleKind",
-        "GenerationKindEnum": "llm.models.GenerationKind",
-        "GenerationStatusEnum": "llm.models.GenerationRequest.Status",
-    }
-)
 # A safety net for lost task messages (a Redis restart): requests left queued or running
 # with an expired lease are sent to the queue again (a duplicate delivery is harmless).
 LLM_STALE_AFTER_SECONDS = env_int("LLM_STALE_AFTER_SECONDS", 600)
