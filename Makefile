@@ -10,15 +10,24 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nutrition_pro
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint format bench migrations-check clean
+.PHONY: install lock run test lint format bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package (direct and transitive) to the version CI tested.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve and pin them again.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	{ echo "# Exact versions for reproducible installs (constraints for make install). Refresh: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v "^ai-nutrition-pro"; } > requirements.lock
+	rm -rf .lock-venv
 
 run: install
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput

@@ -121,6 +121,13 @@ def _worker(env: dict, queue: str, index: int, threads: int) -> subprocess.Popen
     return process
 
 
+def _cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU time the process (all its threads) has used so far."""
+    with open(f"/proc/{process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -179,10 +186,15 @@ def run() -> None:
             workers = [_worker(worker_env, queue, i, threads) for i in range(processes)]
             deadline = time.monotonic() + 120 + 3 * count * delay / max(processes * threads, 1)
             batch = GenerationRequest.objects.filter(pk__in=ids)
+            # CPU from the first task on (the workers' start-up is not a generation's cost).
+            while not batch.exclude(status="queued").exists():
+                time.sleep(0.02)
+            cpu_start = sum(_cpu_seconds(w) for w in workers)
             while batch.exclude(status__in=GenerationRequest.FINAL_STATUSES).exists():
                 if time.monotonic() > deadline:
                     raise RuntimeError("the workers did not finish in time")
                 time.sleep(0.2)
+            cpu_ms = (sum(_cpu_seconds(w) for w in workers) - cpu_start) * 1000 / count
             span = batch.aggregate(first=Min("started_at"), last=Max("finished_at"))
             seconds = (span["last"] - span["first"]).total_seconds()
             statuses = {
@@ -192,6 +204,10 @@ def run() -> None:
                 f"  throughput: {count / seconds:.1f} generations/s "
                 f"({count} in {seconds:.1f} s; {processes} worker process(es) x {threads} threads; "
                 f"provider {delay:.1f} s; {statuses})"
+            )
+            print(
+                f"  worker CPU: {cpu_ms:.1f} ms per generation (all worker threads; the "
+                f"machine's load average was {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
             )
 
             latencies = []

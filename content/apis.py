@@ -1,12 +1,7 @@
 """REST API of the content app: dietitians, samples and the original storeContent call."""
 
 from django.http import Http404
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_serializer,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,10 +56,9 @@ class DietitianListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
-    @extend_schema_serializer(component_name="DietitianCreate")
     class InputSerializer(serializers.Serializer):
-        external_ref = serializers.CharField(max_length=100)
-        name = serializers.CharField(max_length=200)
+        external_ref = TextField(max_length=100)
+        name = TextField(max_length=200)
         ai_consent = serializers.BooleanField(default=False)
 
     @extend_schema(responses=DietitianOutputSerializer(many=True))
@@ -84,10 +78,9 @@ class DietitianDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE}
 
-    @extend_schema_serializer(component_name="DietitianUpdate")
     class InputSerializer(serializers.Serializer):
-        external_ref = serializers.CharField(max_length=100, required=False)
-        name = serializers.CharField(max_length=200, required=False)
+        external_ref = TextField(max_length=100, required=False)
+        name = TextField(max_length=200, required=False)
         ai_consent = serializers.BooleanField(required=False)
 
     @extend_schema(responses=DietitianOutputSerializer)
@@ -157,18 +150,16 @@ class SampleListApi(APIView):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
-    @extend_schema_serializer(component_name="SampleFilter")
     class FilterSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField(required=False)
         status = serializers.ChoiceField(choices=ContentSample.Status.choices, required=False)
 
-    @extend_schema_serializer(component_name="SampleCreate")
     class InputSerializer(serializers.Serializer):
         dietitian = serializers.UUIDField()
         body = TextField(trim_whitespace=False)
         title = TextField(required=False, allow_blank=True, default="")
         kind = serializers.ChoiceField(choices=SampleKind.choices, default=SampleKind.OTHER)
-        language = serializers.CharField(required=False, default="en")
+        language = TextField(required=False, default="en")
 
     @extend_schema(
         parameters=[
@@ -199,12 +190,11 @@ class SampleDetailApi(APIView):
 
     required_scopes = {"GET": READ, "PATCH": WRITE, "DELETE": WRITE}
 
-    @extend_schema_serializer(component_name="SampleUpdate")
     class InputSerializer(serializers.Serializer):
         body = TextField(required=False, trim_whitespace=False)
         title = TextField(required=False, allow_blank=True)
         kind = serializers.ChoiceField(choices=SampleKind.choices, required=False)
-        language = serializers.CharField(required=False)
+        language = TextField(required=False)
 
     @extend_schema(responses=SampleOutputSerializer)
     def get(self, request, sample_id):

@@ -6,6 +6,7 @@ a session user linked to a Dietitian. Anyone else gets 404, and so does another'
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -24,6 +25,8 @@ def _dietitian(request) -> Dietitian:
     dietitian = getattr(request.user, "dietitian", None)
     if dietitian is None:
         raise Http404("No dietitian profile for this account.")
+    if not dietitian.tenant.is_active:
+        raise PermissionDenied("This tenant is suspended.")
     return dietitian
 
 
@@ -50,10 +53,9 @@ def _saved_message(request, sample: ContentSample) -> None:
 @require_http_methods(["GET"])
 def sample_list(request):
     dietitian = _dietitian(request)
-    samples = selectors.dietitian_sample_list(dietitian=dietitian)
     status = request.GET.get("status")
-    if status in ContentSample.Status.values:
-        samples = samples.filter(status=status)
+    status = status if status in ContentSample.Status.values else None
+    samples = selectors.dietitian_sample_list(dietitian=dietitian, status=status)
     page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -135,12 +135,19 @@ def build_sets(data: DevelopmentData) -> tuple[list[tuple[str, int, float]], lis
 
     held: list[dict] = [{"text": t, "label": y, "source": "deepset"} for t, y in deepset_held]
     attacks_held = bipia_held + own_attacks_held
+    direct_held = [text for text, label in deepset_held if label == 1]
     for source, carriers in (("email", emails_held), ("dietitian", documents_held)):
         for carrier in carriers:
             held.append({"text": carrier, "label": 0, "source": source})
             for attack in rng.sample(attacks_held, 3):
                 held.append(
                     {"text": poison(carrier, attack, rng), "label": 1, "source": f"{source}+attack"}
+                )
+            # and once with a held-back direct injection (deepset) hidden in the document
+            if direct_held:
+                direct = rng.choice(direct_held)
+                held.append(
+                    {"text": poison(carrier, direct, rng), "label": 1, "source": f"{source}+direct"}
                 )
     held += [{"text": t, "label": 0, "source": "imperative"} for t in imperatives_held]
     return examples, held

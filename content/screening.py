@@ -158,7 +158,8 @@ _OVERRIDE_PATTERNS = [
 _OVERRIDE = re.compile("|".join(f"(?:{p})" for p in _OVERRIDE_PATTERNS), re.IGNORECASE)
 
 _ROLE_PATTERNS = [
-    r"^\s*#{2,}\s*(system|assistant|user|instructions?|human|ai|prompt)\b",
+    # "### System" as a heading of its own; "## Instructions" heads many recipes, so not it.
+    r"^\s*#{2,}\s*(system|assistant|user|human|ai)\b\s*(prompt|message)?\s*(:|$)",
     r"<\|?\s*(im_start|im_end|system|assistant|user|endoftext)\s*\|?>",
     r"\[/?(inst|sys|system)\]",
     r"<</?sys>>",

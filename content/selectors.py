@@ -26,13 +26,14 @@ def sample_get(*, tenant: Tenant, sample_id) -> ContentSample:
     return get_object_or_404(ContentSample, tenant=tenant, pk=sample_id)
 
 
-def dietitian_sample_list(*, dietitian: Dietitian) -> QuerySet[ContentSample]:
+def dietitian_sample_list(
+    *, dietitian: Dietitian, status: str | None = None
+) -> QuerySet[ContentSample]:
     """A dietitian's own samples (the portal), without their bodies: lists never show them."""
-    return (
-        ContentSample.objects.filter(tenant_id=dietitian.tenant_id, dietitian=dietitian)
-        .defer("body")
-        .order_by("-created_at", "id")
-    )
+    samples = ContentSample.objects.filter(tenant_id=dietitian.tenant_id, dietitian=dietitian)
+    if status is not None:
+        samples = samples.filter(status=status)
+    return samples.defer("body").order_by("-created_at", "id")
 
 
 def dietitian_sample_get(*, dietitian: Dietitian, sample_id) -> ContentSample:
@@ -40,15 +41,3 @@ def dietitian_sample_get(*, dietitian: Dietitian, sample_id) -> ContentSample:
     return get_object_or_404(
         ContentSample, tenant_id=dietitian.tenant_id, dietitian=dietitian, pk=sample_id
     )
-
-
-def approved_samples(
-    *, tenant: Tenant, dietitian: Dietitian, sample_ids=None, limit: int = 5
-) -> list[ContentSample]:
-    """Samples a prompt may use: this dietitian's approved ones (the chosen, or the newest)."""
-    samples = ContentSample.objects.filter(
-        tenant=tenant, dietitian=dietitian, status=ContentSample.Status.APPROVED
-    )
-    if sample_ids is not None:
-        samples = samples.filter(pk__in=list(sample_ids))
-    return list(samples.order_by("-created_at", "id")[:limit])

@@ -33,7 +33,9 @@ def _save_dietitian(dietitian: Dietitian) -> Dietitian:
     try:
         with transaction.atomic():
             dietitian.save()
-    except IntegrityError:
+    except IntegrityError as exc:
+        if "external_ref" not in str(exc):  # PostgreSQL names the constraint, SQLite the column
+            raise
         raise InvalidInput(
             "A dietitian with this external_ref exists.",
             details={"external_ref": ["Already used by another dietitian of this tenant."]},

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.screening import UnsafeText, normalize_text
 from llm import selectors, services
 from llm.models import GenerationKind, GenerationRequest
 from nutrition_pro.exceptions import InvalidInput
@@ -17,9 +18,18 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 LANGUAGE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
 
 
+def _no_control_characters(value: str) -> None:
+    try:
+        normalize_text(value)
+    except UnsafeText as error:
+        raise serializers.ValidationError(str(error)) from None
+
+
 def _short_texts(max_items: int, max_length: int):
     return serializers.ListField(
-        child=serializers.CharField(max_length=max_length, trim_whitespace=True),
+        child=serializers.CharField(
+            max_length=max_length, trim_whitespace=True, validators=[_no_control_characters]
+        ),
         max_length=max_items,
         required=False,
         default=list,
@@ -83,7 +93,11 @@ class GenerationListCreateApi(APIView):
             )
             clinical_supervision = serializers.BooleanField(required=False, default=False)
             notes = serializers.CharField(
-                max_length=1000, required=False, allow_blank=True, default=""
+                max_length=1000,
+                required=False,
+                allow_blank=True,
+                default="",
+                validators=[_no_control_characters],
             )
 
             def validate(self, attrs):

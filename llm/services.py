@@ -432,24 +432,16 @@ def generation_run(*, generation_id) -> RunOutcome:
             )
             return RunOutcome()
         notes = generation.notes or ""
-        if notes:
-            verdict = screen_text(notes)
-            if verdict.flagged:
-                _finish_locked(
-                    generation.pk,
-                    status=Status.BLOCKED,
-                    error_code="notes_flagged",
-                    error_message="The notes were flagged by the injection screen.",
-                    guard_verdicts=[
-                        {
-                            "guard": "input_screen",
-                            "outcome": BLOCKED,
-                            "reason": "notes_flagged",
-                            "details": {"score": verdict.score, "reasons": list(verdict.reasons)},
-                        }
-                    ],
-                )
-                return RunOutcome()
+        flagged = _screen_inputs(generation.inputs or {}, notes)
+        if flagged is not None:
+            _finish_locked(
+                generation.pk,
+                status=Status.BLOCKED,
+                error_code=flagged["reason"],
+                error_message="The request's free text was flagged by the injection screen.",
+                guard_verdicts=[flagged],
+            )
+            return RunOutcome()
         # Samples are re-read now: one quarantined since the request was made is not used.
         samples = selectors.approved_samples(
             tenant=tenant, dietitian=dietitian, sample_ids=generation.sample_ids
@@ -500,6 +492,26 @@ def generation_run(*, generation_id) -> RunOutcome:
         text = GenerationRequest.objects.only("response").get(pk=generation.pk).response or ""
 
     return _guard_and_finish(generation, text=text, system_text=system_text, canary=canary)
+
+
+def _screen_inputs(inputs: dict, notes: str) -> dict | None:
+    """The injection screen over the free text of a request (the notes, then the short
+    texts: goals and preferences), as for samples; the blocking verdict, or None."""
+    short_texts = "\n".join(
+        str(text) for name in ("goals", "dietary_preferences") for text in inputs.get(name) or []
+    )
+    for reason, text in (("notes_flagged", notes), ("inputs_flagged", short_texts)):
+        if not text:
+            continue
+        verdict = screen_text(text)
+        if verdict.flagged:
+            return {
+                "guard": "input_screen",
+                "outcome": BLOCKED,
+                "reason": reason,
+                "details": {"score": verdict.score, "reasons": list(verdict.reasons)},
+            }
+    return None
 
 
 def _wait_for_slot(generation_id) -> RunOutcome:

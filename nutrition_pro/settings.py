@@ -256,6 +256,15 @@ SPECTACULAR_SETTINGS = {
     # The schema and its UI are public documentation: no key needed.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Several models have a `kind` or a `status`: name each choice set after its owner
+    # (check --deploy fails on the collision warning otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "SampleKindEnum": "content.models.SampleKind",
+        "GenerationKindEnum": "llm.models.GenerationKind",
+        "GenerationStatusEnum": "llm.models.GenerationRequest.Status",
+        "InvoiceKindEnum": "billing.models.Invoice.Kind",
+        "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
+    },
 }
 
 # --- LLM provider ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.core.cache import cache
@@ -135,6 +135,55 @@ def signin_failures_clear(*, username: str) -> None:
 
 
 # --- the two steps -------------------------------------------------------------------
+
+
+class Outcome:
+    """What the password step decided."""
+
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    FAILED = "failed"
+    SECOND_FACTOR = "second_factor"
+    ENROL = "enrol"
+    SIGNED_IN = "signed_in"
+
+
+def known_user(username: str):
+    User = get_user_model()
+    return User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username.strip()}).first()
+
+
+def signin_password_step(request, *, username: str, password: str, next_url: str | None) -> str:
+    """Throttle, lockout, password; then the second factor, enrolment, or (no MFA) sign-in.
+
+    Every refusal says the same for existing and unknown names.
+    """
+    if signin_throttled(request):
+        if refused_attempt_worth_recording("throttled", client_ip(request)):
+            audit_event(Event.SIGNIN_FAILED, request=request, data={"reason": "throttled"})
+        return Outcome.THROTTLED
+    if lockout_active(username):
+        if refused_attempt_worth_recording("locked", normalise_username(username)):
+            known = known_user(username)
+            audit_event(
+                Event.SIGNIN_FAILED, obj=known, actor=known, request=request,
+                data={"reason": "locked"},
+            )  # fmt: skip
+        return Outcome.LOCKED
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        locked = signin_failure_record(
+            username=username, request=request, reason="password", user=known_user(username)
+        )
+        return Outcome.LOCKED if locked else Outcome.FAILED
+    if mfa.has_confirmed_device(user):
+        pending_start(request, user, next_url)
+        return Outcome.SECOND_FACTOR
+    if mfa.mfa_required(user):
+        pending_start(request, user, next_url)
+        return Outcome.ENROL
+    signin_complete(request, user)
+    return Outcome.SIGNED_IN
 
 
 def pending_start(request, user, next_url: str | None = None) -> None:

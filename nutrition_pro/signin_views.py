@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponseRedirect
@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nutrition_pro import mfa, signin
-from nutrition_pro.audit import Event, audit_event, client_ip
+from nutrition_pro.audit import Event, audit_event
 
 FAILED_MESSAGE = "The username or password is not right."
 LOCKED_MESSAGE = (
@@ -28,8 +28,13 @@ CODE_FAILED_MESSAGE = "That code is not right (or was used already)."
 
 
 class PasswordForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(max_length=4096, widget=forms.PasswordInput)
+    username = forms.CharField(
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class CodeForm(forms.Form):
@@ -65,6 +70,14 @@ def _after_signin(request, user, next_url: str | None) -> HttpResponseRedirect:
     return redirect(_safe_next(request, next_url) or _landing(user))
 
 
+REFUSALS = {
+    signin.Outcome.THROTTLED: (THROTTLED_MESSAGE, 429),
+    signin.Outcome.LOCKED: (LOCKED_MESSAGE, 429),
+    signin.Outcome.FAILED: (FAILED_MESSAGE, 200),
+}
+NEXT_STEP = {signin.Outcome.SECOND_FACTOR: "signin:verify", signin.Outcome.ENROL: "signin:enrol"}
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -74,45 +87,21 @@ def login_view(request):
     form = PasswordForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        if signin.signin_throttled(request):
-            form.add_error(None, THROTTLED_MESSAGE)
-            if signin.refused_attempt_worth_recording("throttled", client_ip(request)):
-                audit_event(Event.SIGNIN_FAILED, request=request, data={"reason": "throttled"})
-            status = 429
-        elif signin.lockout_active(username):
-            form.add_error(None, LOCKED_MESSAGE)
-            name = signin.normalise_username(username)
-            if signin.refused_attempt_worth_recording("locked", name):
-                known = _known_user(username)
-                audit_event(
-                    Event.SIGNIN_FAILED, obj=known, actor=known, request=request,
-                    data={"reason": "locked"},
-                )  # fmt: skip
-            status = 429
-        else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                known = _known_user(username)
-                locked = signin.signin_failure_record(
-                    username=username, request=request, reason="password", user=known
-                )
-                form.add_error(None, LOCKED_MESSAGE if locked else FAILED_MESSAGE)
-            elif mfa.has_confirmed_device(user) or mfa.mfa_required(user):
-                signin.pending_start(request, user, next_url)
-                step = "signin:verify" if mfa.has_confirmed_device(user) else "signin:enrol"
-                return redirect(step)
-            else:
-                signin.signin_complete(request, user)
-                return _after_signin(request, user, next_url)
+        outcome = signin.signin_password_step(
+            request,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            next_url=next_url,
+        )
+        if outcome == signin.Outcome.SIGNED_IN:
+            return _after_signin(request, request.user, next_url)
+        if outcome in NEXT_STEP:
+            return redirect(NEXT_STEP[outcome])
+        message, status = REFUSALS[outcome]
+        form.add_error(None, message)
     return render(
         request, "controlplane/login.html", {"form": form, "next": next_url or ""}, status=status
     )
-
-
-def _known_user(username: str):
-    User = get_user_model()
-    return User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username.strip()}).first()
 
 
 def _pending_next(request) -> str | None:

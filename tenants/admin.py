@@ -73,13 +73,16 @@ class TenantAdmin(admin.ModelAdmin):
             services.tenant_update(tenant=obj, **changes)
         if "status" in form.changed_data:
             services.tenant_set_status(tenant=obj, status=data["status"])
-        if change and "slug" in form.changed_data:
-            # The slug is an identifier others may hold; changing it is refused quietly.
-            messages.warning(request, "The slug cannot be changed once a tenant exists.")
         obj.refresh_from_db()
 
     def get_readonly_fields(self, request, obj=None):
+        # The slug is an identifier clients and commands hold: fixed once the tenant exists.
         return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Tenants are suspended, never deleted: deleting would drop their keys without the
+        # cache invalidation a service performs, and their history with them.
+        return False
 
     @admin.action(description="Suspend selected tenants (their keys answer 403)")
     def suspend_tenants(self, request, queryset):

@@ -23,13 +23,7 @@ from django.utils import timezone
 
 from tenants import services
 from tenants.models import ApiKey, KeyAnomalyAlert
-from tenants.throttling import (
-    active_keys_key,
-    hour_counter_key,
-    minute_counter_key,
-    networks_key,
-    redis_client,
-)
+from tenants.throttling import hour_usage_key, minute_usage_key, networks_key, redis_client
 
 BASELINE_HOURS = 24
 SPIKE_REPEAT_AFTER = timedelta(hours=1)
@@ -42,58 +36,86 @@ class KeyUsage:
     networks: dict[str, int]
 
 
-def key_usage(api_key: ApiKey, now: float | None = None) -> KeyUsage | None:
-    """The key's counters, read in one round trip; None without Redis."""
+@dataclass(frozen=True)
+class UsageSnapshot:
+    """Requests per key in each recent minute and each baseline hour, read in one round trip."""
+
+    now: float
+    recent_minutes: list[dict[int, int]]
+    hours: dict[int, dict[int, int]]
+
+    def recently_used_key_ids(self) -> set[int]:
+        return {key_id for minute in self.recent_minutes for key_id in minute}
+
+    def usage_of(self, api_key: ApiKey, networks: dict[str, int]) -> KeyUsage:
+        window = len(self.recent_minutes)
+        recent = sum(minute.get(api_key.pk, 0) for minute in self.recent_minutes) / window
+        created_hour = int(api_key.created_at.timestamp() // 3600)
+        baseline_hours = [hour for hour in self.hours if hour >= created_hour]
+        baseline = None
+        if baseline_hours:
+            total = sum(self.hours[hour].get(api_key.pk, 0) for hour in baseline_hours)
+            baseline = total / (len(baseline_hours) * 60)
+        return KeyUsage(recent, baseline, networks)
+
+
+def _as_counts(raw: dict) -> dict[int, int]:
+    return {int(key_id): int(count) for key_id, count in raw.items()}
+
+
+def usage_snapshot(now: float | None = None) -> UsageSnapshot | None:
+    """The usage hashes of the last window and of the previous 24 hours; None without Redis."""
     client = redis_client()
     if client is None:
         return None
     now = time.time() if now is None else now
-    window = settings.KEY_ANOMALY_WINDOW_MINUTES
     this_minute, this_hour = int(now // 60), int(now // 3600)
-    created_hour = int(api_key.created_at.timestamp() // 3600)
-    baseline_hours = [h for h in range(this_hour - BASELINE_HOURS, this_hour) if h >= created_hour]
-    minutes = range(this_minute - window + 1, this_minute + 1)
-    keys = [minute_counter_key(api_key.pk, minute) for minute in minutes]
-    keys += [hour_counter_key(api_key.pk, h) for h in baseline_hours]
+    minutes = range(this_minute - settings.KEY_ANOMALY_WINDOW_MINUTES + 1, this_minute + 1)
+    hours = range(this_hour - BASELINE_HOURS, this_hour)
     pipe = client.pipeline(transaction=False)
-    pipe.mget([cache.make_and_validate_key(key) for key in keys])
-    pipe.hgetall(cache.make_and_validate_key(networks_key(api_key.pk)))
-    counts, networks = pipe.execute()
-    counts = [int(value or 0) for value in counts]
-    recent = sum(counts[:window]) / window
-    baseline = sum(counts[window:]) / (len(baseline_hours) * 60) if baseline_hours else None
-    return KeyUsage(
-        recent_per_minute=recent,
-        baseline_per_minute=baseline,
-        networks={net.decode(): int(first_seen) for net, first_seen in networks.items()},
+    for minute in minutes:
+        pipe.hgetall(cache.make_key(minute_usage_key(minute)))
+    for hour in hours:
+        pipe.hgetall(cache.make_key(hour_usage_key(hour)))
+    results = pipe.execute()
+    return UsageSnapshot(
+        now=now,
+        recent_minutes=[_as_counts(raw) for raw in results[: len(minutes)]],
+        hours={
+            hour: _as_counts(raw) for hour, raw in zip(hours, results[len(minutes) :], strict=True)
+        },
     )
 
 
-def recently_used_key_ids(now: float | None = None) -> set[int]:
-    """Ids of the keys that made requests in the last window (from the request counters)."""
-    client = redis_client()
-    if client is None:
-        return set()
-    now = time.time() if now is None else now
-    this_minute = int(now // 60)
-    minutes = range(this_minute - settings.KEY_ANOMALY_WINDOW_MINUTES + 1, this_minute + 1)
-    members = client.sunion([cache.make_and_validate_key(active_keys_key(m)) for m in minutes])
-    return {int(member) for member in members}
+def _networks(api_keys: list[ApiKey]) -> list[dict[str, int]]:
+    pipe = redis_client().pipeline(transaction=False)
+    for api_key in api_keys:
+        pipe.hgetall(cache.make_key(networks_key(api_key.pk)))
+    return [
+        {network.decode(): int(first_seen) for network, first_seen in raw.items()}
+        for raw in pipe.execute()
+    ]
 
 
 def scan(now: float | None = None) -> list[KeyAnomalyAlert]:
     """Checks every key used in the last window; records (and acts on) what it finds."""
-    now = time.time() if now is None else now
-    keys = ApiKey.objects.filter(
-        pk__in=recently_used_key_ids(now), revoked_at__isnull=True, suspended_at__isnull=True
-    ).select_related("tenant")
+    snapshot = usage_snapshot(now)
+    if snapshot is None:
+        return []
+    api_keys = list(
+        ApiKey.objects.filter(
+            pk__in=snapshot.recently_used_key_ids(),
+            revoked_at__isnull=True,
+            suspended_at__isnull=True,
+        )
+        .select_related("tenant")
+        .order_by("pk")
+    )
     alerts = []
-    for api_key in keys.order_by("pk"):
-        usage = key_usage(api_key, now)
-        if usage is None:
-            break
+    for api_key, networks in zip(api_keys, _networks(api_keys), strict=True):
+        usage = snapshot.usage_of(api_key, networks)
         alerts += _check_volume(api_key, usage)
-        alerts += _check_networks(api_key, usage, now)
+        alerts += _check_networks(api_key, usage, snapshot.now)
     return alerts
 
 

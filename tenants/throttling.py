@@ -10,6 +10,7 @@ Without Redis (`make run` on local memory) the limits go through `get_usage` its
 anomaly counters are not kept (anomaly detection needs the shared store and a beat process).
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -24,9 +25,13 @@ from django_ratelimit.core import (
     _split_rate,
     get_usage,
 )
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
+from nutrition_pro.exceptions import ServiceError
 from tenants.network import client_ip, rate_limit_address, source_network
+
+logger = logging.getLogger(__name__)
 
 KEY_GROUP = "tenants.api-key"
 TENANT_GROUP = "tenants.tenant"
@@ -36,6 +41,25 @@ LAST_USED_INTERVAL_SECONDS = 60
 MINUTE_COUNTER_TTL = 2 * 3600
 HOUR_COUNTER_TTL = 26 * 3600
 NETWORKS_TTL = 45 * 24 * 3600
+
+
+class LimitsUnavailable(ServiceError):
+    """The shared rate-limit store is unreachable: refuse rather than serve without limits."""
+
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "The service is briefly unavailable; retry shortly."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "5"})
+
+
+def _store_failed(error: Exception) -> bool:
+    """Fails closed like django-ratelimit: True lets the request through (RATELIMIT_FAIL_OPEN)."""
+    logger.error("rate-limit store unavailable: %s", type(error).__name__)
+    if getattr(settings, "RATELIMIT_FAIL_OPEN", False):
+        return True
+    raise LimitsUnavailable()
 
 
 @dataclass(frozen=True)
@@ -65,21 +89,19 @@ def key_limits(api_key) -> list[Limit]:
     ]
 
 
-def minute_counter_key(api_key_id: int, minute: int) -> str:
-    return f"tenants:keyuse:m:{api_key_id}:{minute}"
+def minute_usage_key(minute: int) -> str:
+    """A hash of key id -> requests in that minute (its fields are also the active keys)."""
+    return f"tenants:keyuse:m:{minute}"
 
 
-def hour_counter_key(api_key_id: int, hour: int) -> str:
-    return f"tenants:keyuse:h:{api_key_id}:{hour}"
+def hour_usage_key(hour: int) -> str:
+    """A hash of key id -> requests in that hour: the keys' baselines."""
+    return f"tenants:keyuse:h:{hour}"
 
 
 def networks_key(api_key_id: int) -> str:
+    """A hash of source network -> when the key was first used from it."""
     return f"tenants:keyuse:nets:{api_key_id}"
-
-
-def active_keys_key(minute: int) -> str:
-    """The ids of the keys used in one minute: what the anomaly scan looks at."""
-    return f"tenants:keyuse:active:{minute}"
 
 
 def last_used_flag_key(api_key_id: int) -> str:
@@ -87,6 +109,18 @@ def last_used_flag_key(api_key_id: int) -> str:
 
 
 _clients: dict[int, object] = {}
+# Redis keys this process already gave a TTL this minute: each usage hash gets its EXPIRE
+# from every process about once a minute, not from every request (five commands fewer).
+_ttl_marks: dict[str, int] = {}
+
+
+def _needs_ttl(key: str, minute: int) -> bool:
+    if _ttl_marks.get(key) == minute:
+        return False
+    if len(_ttl_marks) > 10_000:
+        _ttl_marks.clear()
+    _ttl_marks[key] = minute
+    return True
 
 
 def redis_client():
@@ -111,32 +145,35 @@ def record_request(*, api_key, ip: str | None) -> RequestOutcome:
     if client is None:
         return _record_without_redis(limits, api_key)
 
+    # Our own short keys need none of Django's memcached-compatibility checks: make_key only.
+    make_key = cache.make_key
     now = time.time()
     windows = []
     pipe = client.pipeline(transaction=False)
     for limit in limits:
         _count, period = _split_rate(limit.rate)
         window = _get_window(limit.value, period)
-        key = cache.make_and_validate_key(limit.cache_key(window))
+        key = make_key(limit.cache_key(window))
         pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
         pipe.incr(key)
         windows.append(window)
-    minute_key = cache.make_and_validate_key(minute_counter_key(api_key.pk, int(now // 60)))
-    hour_key = cache.make_and_validate_key(hour_counter_key(api_key.pk, int(now // 3600)))
-    pipe.incr(minute_key)
-    pipe.expire(minute_key, MINUTE_COUNTER_TTL)
-    active_key = cache.make_and_validate_key(active_keys_key(int(now // 60)))
-    pipe.sadd(active_key, api_key.pk)
-    pipe.expire(active_key, MINUTE_COUNTER_TTL)
-    pipe.incr(hour_key)
-    pipe.expire(hour_key, HOUR_COUNTER_TTL)
+    minute = int(now // 60)
+    minute_key = make_key(minute_usage_key(minute))
+    hour_key = make_key(hour_usage_key(int(now // 3600)))
+    pipe.hincrby(minute_key, api_key.pk, 1)
+    pipe.hincrby(hour_key, api_key.pk, 1)
+    if _needs_ttl(minute_key, minute):
+        pipe.expire(minute_key, MINUTE_COUNTER_TTL)
+    if _needs_ttl(hour_key, minute):
+        pipe.expire(hour_key, HOUR_COUNTER_TTL)
     network = source_network(ip)
     if network is not None:
-        nets_key = cache.make_and_validate_key(networks_key(api_key.pk))
+        nets_key = make_key(networks_key(api_key.pk))
         pipe.hsetnx(nets_key, network, int(now))
-        pipe.expire(nets_key, NETWORKS_TTL)
+        if _needs_ttl(nets_key, minute):
+            pipe.expire(nets_key, NETWORKS_TTL)
     pipe.set(
-        cache.make_and_validate_key(last_used_flag_key(api_key.pk)),
+        make_key(last_used_flag_key(api_key.pk)),
         1,
         ex=LAST_USED_INTERVAL_SECONDS,
         nx=True,
@@ -186,7 +223,10 @@ class ApiKeyRateThrottle(BaseThrottle):
         if api_key is None:
             return True
         ip = client_ip(request)
-        outcome = record_request(api_key=api_key, ip=ip)
+        try:
+            outcome = record_request(api_key=api_key, ip=ip)
+        except RedisError as error:
+            return _store_failed(error)
         if outcome.first_use_this_minute:
             api_key_record_use(api_key=api_key, ip=ip)
         self._wait = outcome.retry_after
@@ -212,7 +252,11 @@ def _auth_failure_usage(request, *, increment: bool):
 
 def auth_failures_block(request) -> int | None:
     """Seconds to wait when this source already failed too often this minute, else None."""
-    usage = _auth_failure_usage(request, increment=False)
+    try:
+        usage = _auth_failure_usage(request, increment=False)
+    except RedisError as error:
+        _store_failed(error)
+        return None
     if usage is None:
         return None
     if usage["limit"] == 0 or usage["count"] >= usage["limit"]:
@@ -222,7 +266,11 @@ def auth_failures_block(request) -> int | None:
 
 def auth_failure_record(request) -> int | None:
     """Counts a failed authentication; seconds to wait if that was one too many, else None."""
-    usage = _auth_failure_usage(request, increment=True)
+    try:
+        usage = _auth_failure_usage(request, increment=True)
+    except RedisError as error:
+        _store_failed(error)
+        return None
     if usage is not None and usage["should_limit"]:
         return max(1, usage["time_left"])
     return None

@@ -104,10 +104,12 @@ def anonymous_api():
 
 @pytest.fixture(autouse=True)
 def _fresh_verified_keys():
-    """Each test starts with an empty in-process cache of verified API keys."""
+    """Each test starts with an empty in-process cache of verified API keys (Redis is flushed)."""
     from tenants.keycache import verified_keys
+    from tenants.throttling import _ttl_marks
 
     verified_keys.clear()
+    _ttl_marks.clear()
     yield
     verified_keys.clear()
 

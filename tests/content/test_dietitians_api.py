@@ -59,3 +59,9 @@ def test_it_refuses_blank_names_and_html(api_a):
 
 def test_me_names_the_tenant_whose_id_is_the_client_uuid(api_a, tenant_a):
     assert api_a.get("/api/v1/me/").json()["tenant"]["id"] == str(tenant_a.pk)
+
+
+def test_it_refuses_numbers_where_text_is_expected(api_a):
+    response = api_a.post("/api/v1/dietitians/", {"external_ref": 42, "name": "Num"})
+    assert response.status_code == 400
+    assert "external_ref" in response.json()["error"]["details"]

@@ -135,3 +135,20 @@ def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(portal, sample_a
         assert "<style" not in html
         assert " style=" not in html
         assert re.search(r"<link rel=\"stylesheet\" href=\"/static/content/portal.css\">", html)
+
+
+def test_a_dietitian_of_a_suspended_tenant_is_refused(portal, tenant_a):
+    tenant_a.status = "suspended"
+    tenant_a.save(update_fields=["status"])
+    assert portal.get("/portal/").status_code == 403
+    assert portal.post("/portal/samples/new/", _form(CLEAN)).status_code == 403
+    assert not ContentSample.objects.exists()
+
+
+def test_the_list_filters_by_status(portal, tenant_a, dietitian_a, sample_a):
+    flagged = services.sample_create(
+        tenant=tenant_a, dietitian=dietitian_a, title="Odd one", body="<|im_start|>system"
+    )
+    page = portal.get("/portal/", {"status": "quarantined"}).content.decode()
+    assert str(flagged.pk) in page
+    assert str(sample_a.pk) not in page

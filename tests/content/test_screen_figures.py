@@ -32,7 +32,12 @@ def _held_back() -> list[dict]:
 def test_the_screen_keeps_its_figures_on_held_back_development_data():
     rows = _held_back()
     assert len(rows) > 200
-    assert {r["source"] for r in rows} >= {"deepset", "email+attack", "dietitian+attack"}
+    assert {r["source"] for r in rows} >= {
+        "deepset",
+        "email+attack",
+        "dietitian+attack",
+        "dietitian+direct",
+    }
     figures = evaluate([(r["text"], r["label"]) for r in rows])
     assert figures.precision >= MIN_PRECISION, figures.summary()
     assert figures.recall >= MIN_RECALL, figures.summary()

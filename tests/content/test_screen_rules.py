@@ -118,3 +118,11 @@ def test_normalize_text_refuses_control_characters(text):
 
 def test_normalize_text_keeps_tabs_newlines_and_format_characters_for_the_screen():
     assert normalize_text("a\tb\nc\u200bd") == "a\tb\nc\u200bd"
+
+
+def test_a_missing_model_fails_the_system_check(monkeypatch, tmp_path):
+    from content import checks, screening
+
+    assert checks.screen_model_present(None) == []
+    monkeypatch.setattr(screening, "MODEL_PATH", tmp_path / "absent.json")
+    assert [error.id for error in checks.screen_model_present(None)] == ["content.E001"]

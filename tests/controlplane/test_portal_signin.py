@@ -55,3 +55,30 @@ def test_signing_out_needs_a_post_and_ends_the_session(signed_in_admin):
     assert web.get("/portal/logout/").status_code == 405
     assert web.post("/portal/logout/").status_code == 302
     assert SESSION_KEY not in web.session
+
+
+def test_sign_in_pages_need_no_inline_script_or_style_under_the_csp(db):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("fresh", password=PASSWORD, is_staff=True)
+    client = Client()
+    pages = [client.get("/portal/login/")]
+    client.post("/portal/login/", {"username": "fresh", "password": PASSWORD})
+    pages.append(client.get("/portal/account/mfa/enrol/"))
+    for page in pages:
+        assert page.status_code == 200
+        policy = page["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "img-src 'self' data:" in policy
+        html = page.content.decode()
+        assert "<script" not in html and "style=" not in html and "<style" not in html
+
+
+def test_the_admin_index_offers_onboarding_only_to_those_who_may_onboard(db):
+    from nutrition_pro import roles
+
+    for role, offered in ((roles.ONBOARDING, True), (roles.SUPPORT, False)):
+        user, device = make_user(f"u-{role.split()[0].lower()}", staff=True, groups=[role])
+        client = Client()
+        sign_in(client, user, device)
+        page = client.get("/admin/").content.decode()
+        assert ("/admin/onboarding/" in page) is offered, role

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from llm.models import GenerationRequest
+from tests.controlplane.sessions import verified_client
 from tests.llm.conftest import run_to_end
 from tests.llm.fake_openai import fail, ok
 
@@ -14,7 +15,7 @@ CHANGELIST = "/admin/llm/generationrequest/"
 def _staff(client, *codenames):
     user = User.objects.create_user("staffer", password="x" * 16, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client.force_login(user)
+    verified_client(user, client)  # the admin admits only sessions past the second factor
     return user
 
 

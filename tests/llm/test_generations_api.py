@@ -155,6 +155,8 @@ def test_sample_ids_must_be_approved_samples_of_the_dietitian(api_a, dietitian_a
         ({"inputs": {"allergies": ["x"] * 21}}, "inputs"),
         ({"inputs": {"colour": "blue"}}, "inputs.colour"),
         ({"inputs": {"daily_calorie_target": 900}}, "inputs"),
+        ({"inputs": {"notes": "bell\u0007character"}}, "inputs"),
+        ({"inputs": {"goals": ["null\u0000byte"]}}, "inputs"),
         ({"temperature": 2}, "temperature"),
     ],
 )

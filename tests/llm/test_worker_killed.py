@@ -17,7 +17,12 @@ from tests.llm.conftest import billing_of
 from tests.llm.fake_openai import hang, ok
 from tests.support import ROOT, live_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Two worker processes start one after the other: generous bounds for a loaded machine.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+]
 
 
 def _wait_for(predicate, timeout: float, what: str):
@@ -98,7 +103,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
     first = _start_worker(env, queue, "first")
     second = None
     try:
-        _wait_for(lambda: fake_llm.completions(), 40, "the first worker to call the provider")
+        _wait_for(lambda: fake_llm.completions(), 90, "the first worker to call the provider")
         assert GenerationRequest.objects.get(pk=generation.pk).status == "running"
         os.killpg(first.pid, signal.SIGKILL)  # no warm shutdown, no acknowledgement
         first.wait(timeout=10)
@@ -108,7 +113,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
             lambda: GenerationRequest.objects.filter(
                 pk=generation.pk, status__in=["succeeded", "failed", "blocked"]
             ).first(),
-            60,
+            150,
             "the second worker to finish the request",
         )
         time.sleep(1.5)  # any duplicate delivery would act now

@@ -6,14 +6,16 @@ from django.contrib.auth import get_user_model
 from tenants.keys import looks_like_api_key, parse_key
 from tenants.models import ApiKey, KeyAnomalyAlert, Tenant
 from tests.conftest import client_for
+from tests.controlplane.sessions import verified_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
+    """A superuser's session that passed the second factor (the admin admits no other)."""
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", None)
-    client.force_login(user)
+    verified_client(user, client)
     client.user = user
     return client
 
@@ -141,3 +143,12 @@ def test_anomaly_alerts_are_listed_and_acknowledged(admin_client, tenant_a, issu
     )
     alert.refresh_from_db()
     assert alert.acknowledged_by == admin_client.user
+
+
+def test_tenants_and_keys_cannot_be_deleted_only_suspended_or_revoked(
+    admin_client, tenant_a, issue_key
+):
+    issued = issue_key(tenant_a)
+    assert admin_client.get(f"/admin/tenants/tenant/{tenant_a.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/tenants/apikey/{issued.api_key.pk}/delete/").status_code == 403
+    assert Tenant.objects.filter(pk=tenant_a.pk).exists()

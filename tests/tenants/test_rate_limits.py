@@ -103,3 +103,51 @@ def test_a_key_verified_before_the_block_keeps_working(settings, tenant_a, issue
     for _ in range(3):
         client_for(generate_key()[0]).get("/api/v1/me/", REMOTE_ADDR=shared_nat)
     assert good.get("/api/v1/me/", REMOTE_ADDR=shared_nat).status_code == 200
+
+
+def test_every_api_view_keeps_the_key_and_tenant_limits():
+    """A view that set its own throttle_classes without ours would escape the plan's limits."""
+    from tenants.throttling import ApiKeyRateThrottle
+
+    from .matrix import api_routes
+
+    escaping = []
+    for route, pattern in api_routes().items():
+        view_class = getattr(pattern.callback, "cls", None)
+        if view_class is not None and ApiKeyRateThrottle not in view_class.throttle_classes:
+            escaping.append(route)
+    assert escaping == []
+
+
+def test_without_the_shared_store_it_refuses_with_503_rather_than_serve_unlimited(
+    settings, tenant_a, issue_key
+):
+    from tests.support import free_port
+
+    plaintext = issue_key(tenant_a).plaintext
+    # A fault we cannot cause otherwise: Redis goes away (nothing listens on this port).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    response = client_for(plaintext).get("/api/v1/me/")
+    error_of(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5"
+    settings.RATELIMIT_FAIL_OPEN = True  # operators may choose to serve without limits
+    assert client_for(plaintext).get("/api/v1/me/").status_code == 200
+
+
+def test_every_counter_it_writes_expires(tenant_a, issue_key):
+    from tenants.throttling import redis_client
+
+    api = client_for(issue_key(tenant_a).plaintext)
+    for _ in range(3):
+        api.get("/api/v1/me/", REMOTE_ADDR="198.51.100.7")
+    client = redis_client()
+    keys = [key for key in client.keys("*") if b":rl:" in key or b":tenants:keyuse:" in key]
+    assert len(keys) >= 6, keys  # two limits, two usage hashes, networks, last-used flag
+    no_expiry = [key for key in keys if client.ttl(key) < 0]
+    assert no_expiry == []
