@@ -82,7 +82,7 @@ def test_a_new_price_needs_reauthentication_and_is_audited(stale_admin):
         "valid_from_1": "00:00:00",
     }
     assert web.post("/admin/billing/modelprice/add/", form).url.startswith("/portal/reauth/")
-    assert not ModelPrice.objects.exists()
+    assert not ModelPrice.objects.filter(model="gpt-test").exists()
     reauthenticate(web, device)
     assert web.post("/admin/billing/modelprice/add/", form).status_code == 302
     price = ModelPrice.objects.get(model="gpt-test")
