@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nutrition_pro
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_WORKERS ?= 2
+BENCH_DATABASE ?= nutrition_pro_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 
 .PHONY: install lock run test lint format bench clean
 
@@ -51,10 +53,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks use a database of their own (created if missing), never the test or dev data.
 bench: install
 	scripts/services.sh
-	DJANGO_DEBUG=true DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		$(BIN)/python -m bench
+	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE)
+	DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
+		REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -364,8 +365,23 @@ def _known(grams: Counter, weights: dict) -> Counter:
     return Counter({term: count for term, count in grams.items() if term in weights})
 
 
-@cache
+_load_lock = threading.Lock()
+
+
 def load_model(path: Path = MODEL_PATH) -> LinearModel | None:
+    """The fitted weights, read once per process (`forget_model()` after retraining)."""
+    # Under the lock, so the threads of a fresh worker parse the weights once, not once each.
+    with _load_lock:
+        return _load_model(path)
+
+
+def forget_model() -> None:
+    """Drops the cached weights, so the next screen reads the file again (after retraining)."""
+    _load_model.cache_clear()
+
+
+@cache
+def _load_model(path: Path) -> LinearModel | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         with holdout_output.open("w", encoding="utf-8") as handle:
             for row in held_back:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        screening.load_model.cache_clear()
+        screening.forget_model()
 
         model = screening.LinearModel.from_json(weights)
         figures = evaluate([(r["text"], r["label"]) for r in held_back], model=model)
