@@ -8,6 +8,8 @@ operations do nothing.
 
 from django.db import migrations
 
+from nutrition_pro.migration_operations import PostgresOnlySQL
+
 LEDGER_FORWARD = """
 CREATE OR REPLACE FUNCTION billing_refuse_ledger_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -87,17 +89,6 @@ DROP TRIGGER IF EXISTS billing_invoice_immutable_once_issued ON billing_invoice;
 DROP FUNCTION IF EXISTS billing_guard_issued_invoice();
 """
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that runs only on PostgreSQL (SQLite, used by `make run`, has no plpgsql)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -7,6 +7,8 @@ services check the same rule there.
 
 from django.db import migrations
 
+from nutrition_pro.migration_operations import PostgresOnlySQL
+
 FORWARD = """
 ALTER TABLE content_contentsample
     ADD CONSTRAINT content_sample_dietitian_same_tenant
@@ -19,17 +21,6 @@ BACKWARD = """
 ALTER TABLE content_contentsample DROP CONSTRAINT content_sample_dietitian_same_tenant;
 """
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on databases other than PostgreSQL."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -9,6 +9,8 @@ production. On SQLite (`make run`) this does nothing.
 
 from django.db import migrations
 
+from nutrition_pro.migration_operations import PostgresOnlySQL
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION nutrition_pro_audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -31,17 +33,6 @@ DROP TRIGGER IF EXISTS auditlog_logentry_append_only ON auditlog_logentry;
 DROP FUNCTION IF EXISTS nutrition_pro_audit_append_only();
 """
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that runs only on PostgreSQL (SQLite, used by `make run`, has no plpgsql)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
