@@ -1,6 +1,5 @@
 """Invoices: summed over the ledger, idempotent per tenant and month, frozen once issued."""
 
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
@@ -14,6 +13,7 @@ from billing import services
 from billing.models import Invoice, InvoiceLine
 from nutrition_pro.exceptions import InvalidInput
 from tenants.models import Plan
+from tests.billing.metering import provider_call
 
 pytestmark = pytest.mark.django_db
 
@@ -25,21 +25,7 @@ MARCH = datetime(2026, 3, 2, 3, tzinfo=UTC)
 
 def spend(tenant, model, prompt, completion, at):
     with time_machine.travel(at, tick=False):
-        generation_id = uuid.uuid4()
-        services.quota_reserve(
-            tenant=tenant,
-            api_key=None,
-            generation_id=generation_id,
-            model=model,
-            prompt_tokens_estimate=prompt,
-            max_output_tokens=completion,
-        )
-        return services.quota_settle(
-            generation_id=generation_id,
-            model=model,
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-        )
+        return provider_call(tenant, model, prompt, completion)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from billing import services
 from billing.models import ModelPrice, UsageRecord
 from billing.selectors import model_price_at, usage_summary
 from nutrition_pro.exceptions import InvalidInput
+from tests.billing.metering import provider_call
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +19,7 @@ MARCH_1 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def call(tenant, model, prompt, completion):
-    generation_id = uuid.uuid4()
-    services.quota_reserve(
-        tenant=tenant,
-        api_key=None,
-        generation_id=generation_id,
-        model=model,
-        prompt_tokens_estimate=prompt,
-        max_output_tokens=completion,
-    )
-    return services.quota_settle(
-        generation_id=generation_id,
-        model=model,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-    )
+    return provider_call(tenant, model, prompt, completion)
 
 
 def test_a_price_change_mid_month_applies_to_calls_after_it_only(tenant_a):

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing import services
 from billing.models import Invoice, InvoiceLine, ModelPrice
+from tests.billing.metering import provider_call
 
 MODEL = "chart-model"
 
@@ -25,21 +25,7 @@ def price(db):
 
 
 def _spend(tenant, prompt, completion):
-    generation_id = uuid.uuid4()
-    services.quota_reserve(
-        tenant=tenant,
-        api_key=None,
-        generation_id=generation_id,
-        model=MODEL,
-        prompt_tokens_estimate=prompt,
-        max_output_tokens=completion,
-    )
-    return services.quota_settle(
-        generation_id=generation_id,
-        model=MODEL,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-    )
+    return provider_call(tenant, MODEL, prompt, completion)
 
 
 def _invoice(tenant, number, total="49.00"):
