@@ -58,7 +58,7 @@ bench: install
 	scripts/services.sh
 	psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DATABASE)'" \
 		| grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE)
-	DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
 		REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench $(BENCH)
 
 clean:
