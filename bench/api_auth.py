@@ -13,59 +13,12 @@ default 8), BENCH_WORKERS (gunicorn workers, default 2), BENCH_THREADS (per work
 import http.client
 import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "nutrition_pro.wsgi",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--max-requests",
-            "0",  # no worker recycling in the middle of a measurement
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if _get(port, "/healthz", {}) == 200:
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("gunicorn did not start within 30 s")
 
 
 def _get(port: int, path: str, headers: dict) -> int:
@@ -175,6 +128,7 @@ def run() -> None:
 
     from tenants import services
     from tenants.models import Tenant
+    from tests.support import gunicorn_server
 
     total = int(os.environ.get("BENCH_REQUESTS", "3000"))
     clients = int(os.environ.get("BENCH_CLIENTS", "8"))
@@ -191,9 +145,8 @@ def run() -> None:
         plaintext = services.api_key_issue(tenant=tenant, name="bench").plaintext
         queries, round_trips = _in_process_costs(plaintext)
         components = _component_costs(plaintext)
-        port = _free_port()
-        server = _start_gunicorn(port, workers, threads)
-        try:
+        with gunicorn_server(workers=workers, threads=threads) as base:
+            port = int(base.rsplit(":", 1)[1])
             auth = {"Authorization": f"Bearer {plaintext}"}
             _load(port, "/healthz", {}, min(total, 500), clients)  # warm-up
             _load(port, "/api/v1/me/", auth, min(total, 500), clients)
@@ -204,13 +157,6 @@ def run() -> None:
                     if set(statuses) != {200}:
                         raise RuntimeError(f"{path} answered {statuses}")
                     rounds[path].append(rate)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=40)  # gunicorn's graceful_timeout is 30 s
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
     finally:
         Tenant.objects.filter(pk=tenant.pk).delete()
 

@@ -17,10 +17,8 @@ usage ledger is append-only), under a fresh slug each run.
 
 import json
 import os
-import signal
 import statistics
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -87,38 +85,19 @@ def _setup():
 
 
 def _worker(env: dict, queue: str, index: int, threads: int) -> subprocess.Popen:
+    from tests.support import start_celery_worker
+
     os.makedirs(os.path.join(ROOT, "var"), exist_ok=True)
-    log = open(os.path.join(ROOT, "var", f"bench-worker-{index}.log"), "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "nutrition_pro",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            f"bench{index}-{queue}@%h",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(threads),
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "ERROR",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
-    )
-    log.close()  # the child holds its own descriptor
-    return process
+    with open(os.path.join(ROOT, "var", f"bench-worker-{index}.log"), "w") as log:
+        # The child keeps its own descriptor of the log.
+        return start_celery_worker(
+            queue=queue,
+            name=f"bench{index}-{queue}",
+            concurrency=threads,
+            env=env,
+            loglevel="ERROR",
+            stderr=log,
+        )
 
 
 def _cpu_seconds(process: subprocess.Popen) -> float:
@@ -128,20 +107,10 @@ def _cpu_seconds(process: subprocess.Popen) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def run() -> None:
     from llm.models import GenerationRequest
     from tests.llm.fake_openai import FakeOpenAI, ok
-    from tests.support import gunicorn_server
+    from tests.support import gunicorn_server, stop_process_group
 
     if not settings.REDIS_URL or "postgres" not in settings.DATABASES["default"]["ENGINE"]:
         print("  skipped: needs REDIS_URL (broker) and PostgreSQL")
@@ -228,5 +197,5 @@ def run() -> None:
             )
     finally:
         for process in workers:
-            _stop(process)
+            stop_process_group(process)
         fake.stop()

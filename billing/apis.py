@@ -40,17 +40,8 @@ class UsageApi(APIView):
     class InputSerializer(serializers.Serializer):
         period = PeriodField(required=False)
 
-        class Meta:
-            ref_name = "UsageQuery"
-
     class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "Usage"
-
         class DaySerializer(serializers.Serializer):
-            class Meta:
-                ref_name = "UsageDay"
-
             day = serializers.DateField()
             calls = serializers.IntegerField()
             prompt_tokens = serializers.IntegerField()
@@ -83,13 +74,7 @@ class UsageApi(APIView):
 
 
 class InvoiceOutputSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "Invoice"
-
     class LineSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "InvoiceLine"
-
         position = serializers.IntegerField()
         kind = serializers.CharField()
         description = serializers.CharField()

@@ -1,6 +1,7 @@
 """Helpers that run real processes (servers) for tests that need real HTTP."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 5.0):
 
 
 @contextmanager
-def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1):
+def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1, threads: int = 4):
     """A real gunicorn serving the project on a free port; yields its base URL."""
     port = free_port()
     process_env = {**os.environ, **(env or {})}
@@ -46,6 +47,10 @@ def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1):
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
+            "--max-requests",
+            "0",  # no worker recycling in the middle of a test or a measurement
             "--access-logfile",
             "/dev/null",
         ],
@@ -91,3 +96,42 @@ def live_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+def start_celery_worker(
+    *,
+    queue: str,
+    name: str,
+    concurrency: int,
+    env: dict[str, str] | None = None,
+    loglevel: str = "WARNING",
+    include: tuple[str, ...] = (),
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.PIPE,
+) -> subprocess.Popen:
+    """A real `celery worker` (threads pool) on one queue, in its own process group."""
+    command = [sys.executable, "-m", "celery", "-A", "nutrition_pro", "worker", "-Q", queue]
+    command += ["-n", f"{name}@%h", "--pool", "threads", "--concurrency", str(concurrency)]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    command += ["--loglevel", loglevel]
+    for module in include:
+        command += ["-I", module]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM the process group (a warm shutdown), SIGKILL it if it does not end in time."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

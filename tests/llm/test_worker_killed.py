@@ -3,8 +3,6 @@ worker finishes the request, once: one provider answer, one stored text, one set
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
@@ -15,7 +13,7 @@ from llm.tasks import generation_run_task
 from nutrition_pro.celery import app as celery_app
 from tests.llm.conftest import billing_of
 from tests.llm.fake_openai import hang, ok
-from tests.support import ROOT, live_env
+from tests.support import live_env, start_celery_worker, stop_process_group
 
 # Two worker processes start one after the other: generous bounds for a loaded machine.
 pytestmark = [
@@ -33,47 +31,6 @@ def _wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def _start_worker(env: dict, queue: str, name: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "nutrition_pro",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            f"{name}@%h",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "4",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
@@ -100,7 +57,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
             args=[str(generation.pk)], queue=queue, routing_key=queue, connection=connection
         )
 
-    first = _start_worker(env, queue, "first")
+    first = start_celery_worker(queue=queue, name="first", concurrency=4, env=env)
     second = None
     try:
         _wait_for(lambda: fake_llm.completions(), 90, "the first worker to call the provider")
@@ -108,7 +65,7 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
         os.killpg(first.pid, signal.SIGKILL)  # no warm shutdown, no acknowledgement
         first.wait(timeout=10)
 
-        second = _start_worker(env, queue, "second")
+        second = start_celery_worker(queue=queue, name="second", concurrency=4, env=env)
         done = _wait_for(
             lambda: GenerationRequest.objects.filter(
                 pk=generation.pk, status__in=["succeeded", "failed", "blocked"]
@@ -119,9 +76,9 @@ def test_a_worker_killed_mid_task_leaves_the_request_to_another_worker_once(
         time.sleep(1.5)  # any duplicate delivery would act now
     finally:
         fake_llm.release.set()
-        _stop(first)
+        stop_process_group(first, timeout=15)
         if second is not None:
-            _stop(second)
+            stop_process_group(second, timeout=15)
 
     done.refresh_from_db()
     assert done.status == "succeeded", (done.error_code, done.error_message)
