@@ -126,7 +126,6 @@ def run() -> None:
     fake = FakeOpenAI(default=ok(delay=delay)).start()
     env = {
         **os.environ,
-        "DJANGO_DEBUG": "true",
         "LLM_PROVIDER": "openai",
         "OPENAI_BASE_URL": fake.url,
         "OPENAI_API_KEY": "sk-bench-fake-provider-key-000",
