@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -210,16 +211,16 @@ def _same_tenant(reservation: QuotaReservation, tenant: Tenant) -> QuotaReservat
 def _close_reservation(reservation: QuotaReservation, status: str, now: datetime) -> None:
     """Frees what the reservation held (once: only an open reservation holds anything)."""
     if reservation.is_open:
-        UsagePeriod.objects.filter(pk=reservation.usage_period_id).update(
-            tokens_reserved=F("tokens_reserved") - reservation.tokens,
-            cost_reserved=F("cost_reserved") - reservation.cost,
+        _period_add(
+            reservation.usage_period_id,
+            tokens_reserved=-reservation.tokens,
+            cost_reserved=-reservation.cost,
         )
     reservation.status = status
     reservation.closed_at = now
     reservation.save(update_fields=["status", "closed_at"])
 
 
-@transaction.atomic
 def quota_settle(
     *, generation_id: uuid.UUID, model: str, prompt_tokens: int, completion_tokens: int
 ) -> UsageRecord:
@@ -228,25 +229,59 @@ def quota_settle(
     The cost uses the price valid now (the price of the reserved model when the provider
     reports a model name with no price of its own). A second call returns the first row.
     A call that was released before it settled is still recorded: the provider was paid.
+
+    It runs on every generation, so it costs five statements: the reservation (locked, with
+    its period and tenant), the price, the ledger row, one UPDATE of the period's counters
+    that returns them, and the reservation's new status. No savepoint: a caller's
+    transaction (the pipeline's answer checkpoint) commits or rolls back all of it.
     """
     _count("prompt_tokens", prompt_tokens)
     _count("completion_tokens", completion_tokens)
-    reservation = (
-        QuotaReservation.objects.select_for_update().filter(generation_id=generation_id).first()
-    )
-    if reservation is None:
-        raise NotFound("No quota reservation exists for this generation.")
-    existing = UsageRecord.objects.filter(generation_id=generation_id).first()
-    if existing is not None:
-        return existing
-    now = timezone.now()
-    price = model_price_at(model=model, at=now) or _price(reservation.model, now)
+    refusal: ServiceError | None = None
+    with transaction.atomic(savepoint=False):
+        reservation = (
+            QuotaReservation.objects.select_for_update(of=("self",))
+            .select_related("usage_period", "tenant")
+            .filter(generation_id=generation_id)
+            .order_by()
+            .first()
+        )
+        now = timezone.now()
+        price = None
+        if reservation is None:
+            refusal = NotFound("No quota reservation exists for this generation.")
+        elif reservation.status == QuotaReservation.Status.SETTLED:
+            # Settling writes the row and this status in one transaction.
+            return UsageRecord.objects.get(generation_id=generation_id)
+        else:
+            price = model_price_at(model=model, at=now) or model_price_at(
+                model=reservation.model, at=now
+            )
+            if price is None:
+                refusal = PriceMissing(details={"model": model})
+        if refusal is None:
+            record = _settle(reservation, price, now, model, prompt_tokens, completion_tokens)
+    # Refusals are raised outside the block: nothing was written, and a caller that handles
+    # them keeps a usable transaction.
+    if refusal is not None:
+        raise refusal
+    return record
+
+
+def _settle(
+    reservation: QuotaReservation,
+    price: ModelPrice,
+    now: datetime,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+) -> UsageRecord:
     cost = price.cost(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
     period = period_start(now)
     record = UsageRecord.objects.create(
         tenant_id=reservation.tenant_id,
         api_key_id=reservation.api_key_id,
-        generation_id=generation_id,
+        generation_id=reservation.generation_id,
         period=period,
         occurred_at=now,
         model=model,
@@ -257,15 +292,66 @@ def quota_settle(
         output_price_per_million=price.output_price_per_million,
         cost=cost,
     )
-    _close_reservation(reservation, QuotaReservation.Status.SETTLED, now)
-    usage_period = _usage_period(reservation.tenant_id, period)
-    UsagePeriod.objects.filter(pk=usage_period.pk).update(
-        tokens_used=F("tokens_used") + record.total_tokens, cost_used=F("cost_used") + cost
+    # What the reservation held is freed (once: only an open one holds anything) and the
+    # real usage counts in the month it happened; usually both are the same row.
+    held_tokens, held_cost = (
+        (reservation.tokens, reservation.cost) if reservation.is_open else (0, Decimal(0))
+    )
+    if reservation.usage_period.period == period:
+        usage_period_id = reservation.usage_period_id
+        used = _period_add(
+            usage_period_id,
+            tokens_used=record.total_tokens,
+            cost_used=cost,
+            tokens_reserved=-held_tokens,
+            cost_reserved=-held_cost,
+        )
+    else:
+        if held_tokens or held_cost:
+            _period_add(
+                reservation.usage_period_id, tokens_reserved=-held_tokens, cost_reserved=-held_cost
+            )
+        usage_period_id = _usage_period(reservation.tenant_id, period).pk
+        used = _period_add(usage_period_id, tokens_used=record.total_tokens, cost_used=cost)
+    QuotaReservation.objects.filter(pk=reservation.pk).update(
+        status=QuotaReservation.Status.SETTLED, closed_at=now
     )
     _usage_alerts_check(
-        usage_period_id=usage_period.pk, next_tokens=reservation.tokens, next_cost=reservation.cost
+        tenant=reservation.tenant,
+        usage_period_id=usage_period_id,
+        period=period,
+        used=used,
+        next_tokens=reservation.tokens,
+        next_cost=reservation.cost,
     )
     return record
+
+
+def _period_add(
+    usage_period_id: int,
+    *,
+    tokens_used: int = 0,
+    cost_used: Decimal = Decimal(0),
+    tokens_reserved: int = 0,
+    cost_reserved: Decimal = Decimal(0),
+) -> tuple[int, Decimal]:
+    """Adds to a period's counters in one UPDATE; (tokens_used, cost_used) after it.
+
+    Raw SQL only for RETURNING, which Django's update() lacks: reading the counters back
+    would cost a second statement on every generation.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_usageperiod"
+            " SET tokens_used = tokens_used + %s, cost_used = cost_used + %s,"
+            " tokens_reserved = tokens_reserved + %s, cost_reserved = cost_reserved + %s"
+            " WHERE id = %s RETURNING tokens_used, cost_used",
+            [tokens_used, cost_used, tokens_reserved, cost_reserved, usage_period_id],
+        )
+        tokens, cost = cursor.fetchone()
+    # SQLite (the demo database) hands back a float; the ledger counts in exact decimals.
+    places = UsagePeriod._meta.get_field("cost_used").decimal_places
+    return int(tokens), Decimal(str(cost)).quantize(Decimal(1).scaleb(-places))
 
 
 @transaction.atomic
@@ -297,41 +383,62 @@ def quota_release_stale(*, older_than: timedelta = STALE_RESERVATION_AGE) -> int
 # --- soft alerts -------------------------------------------------------------------------
 
 
-def _usage_alerts_check(*, usage_period_id: int, next_tokens: int, next_cost: Decimal) -> None:
+# Alerts this process knows exist, as (period row, threshold): once a month has crossed a
+# threshold, the settlements after it skip the INSERT that would only meet the unique
+# constraint. Alerts are never deleted, so the set is only ever behind the database.
+_ALERTS_KNOWN: set[tuple[int, int]] = set()
+_ALERTS_KNOWN_MAX = 100_000
+
+
+def _usage_alerts_check(
+    *,
+    tenant: Tenant,
+    usage_period_id: int,
+    period: date,
+    used: tuple[int, Decimal],
+    next_tokens: int,
+    next_cost: Decimal,
+) -> None:
     """Records each threshold crossed for the first time this period and mails it on commit.
 
-    100% also counts as crossed when what is left could not hold another request as large
-    as the one just settled: worst cases are reserved, so settled usage alone may stop just
-    short of the quota while requests are already refused.
+    `used` holds the period's counters just after this settlement. 100% also counts as
+    crossed when what is left could not hold another request as large as the one just
+    settled: worst cases are reserved, so settled usage alone may stop just short of the
+    quota while requests are already refused.
     """
-    usage_period = UsagePeriod.objects.select_related("tenant").get(pk=usage_period_id)
-    tenant = usage_period.tenant
+    tokens_used, cost_used = used
     ratios, exhausted = {}, []
     if tenant.monthly_token_quota:
-        ratios["tokens"] = Decimal(usage_period.tokens_used) / tenant.monthly_token_quota
-        if tenant.monthly_token_quota - usage_period.tokens_used < next_tokens:
+        ratios["tokens"] = Decimal(tokens_used) / tenant.monthly_token_quota
+        if tenant.monthly_token_quota - tokens_used < next_tokens:
             exhausted.append("tokens")
     if tenant.monthly_cost_cap:
-        ratios["cost"] = usage_period.cost_used / tenant.monthly_cost_cap
-        if tenant.monthly_cost_cap - usage_period.cost_used < next_cost:
+        ratios["cost"] = cost_used / tenant.monthly_cost_cap
+        if tenant.monthly_cost_cap - cost_used < next_cost:
             exhausted.append("cost")
     for threshold in ALERT_THRESHOLDS:
         crossed = [m for m, ratio in ratios.items() if ratio * 100 >= threshold]
         if threshold == 100:
             crossed += [m for m in exhausted if m not in crossed]
-        if not crossed:
+        if not crossed or (usage_period_id, threshold) in _ALERTS_KNOWN:
             continue
+        if len(_ALERTS_KNOWN) >= _ALERTS_KNOWN_MAX:
+            _ALERTS_KNOWN.clear()
         try:
             with transaction.atomic():
                 alert = UsageAlert.objects.create(
-                    tenant=tenant,
-                    period=usage_period.period,
-                    threshold=threshold,
-                    measure=crossed[0],
+                    tenant=tenant, period=period, threshold=threshold, measure=crossed[0]
                 )
         except IntegrityError:
+            _ALERTS_KNOWN.add((usage_period_id, threshold))
             continue  # already sent this period
-        transaction.on_commit(lambda alert_id=alert.pk: usage_alert_send(alert_id=alert_id))
+        # Known only once committed: a rolled-back settlement leaves the alert to the next.
+        transaction.on_commit(partial(_alert_committed, (usage_period_id, threshold), alert.pk))
+
+
+def _alert_committed(key: tuple[int, int], alert_id: int) -> None:
+    _ALERTS_KNOWN.add(key)
+    usage_alert_send(alert_id=alert_id)
 
 
 def usage_alert_send(*, alert_id: int) -> None:
