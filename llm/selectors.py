@@ -59,9 +59,13 @@ def approved_samples(
     A quarantined or rejected sample, or one of another dietitian or tenant, is never
     returned, whatever ids are asked for.
     """
-    queryset = ContentSample.objects.filter(
-        tenant=tenant, dietitian=dietitian, status=ContentSample.Status.APPROVED
-    ).order_by("-created_at", "id")
+    queryset = (
+        ContentSample.objects.filter(
+            tenant=tenant, dietitian=dietitian, status=ContentSample.Status.APPROVED
+        )
+        .only("id", "title", "body")
+        .order_by("-created_at", "id")
+    )
     if sample_ids:
         return list(queryset.filter(pk__in=list(sample_ids)))
     return list(queryset[:limit])

@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing import services as billing
@@ -228,16 +229,69 @@ def requeue_delay(attempts: int, retry_after: float | None = None) -> float:
     return delay / 2 + random.uniform(0, delay / 2) if retry_after is None else delay
 
 
+# What a run reads of its row, tenant and dietitian (the rest stays in the database).
+_RUN_FIELDS = (
+    "tenant",
+    "dietitian",
+    "tenant__redact_before_provider",
+    "dietitian__name",
+    "dietitian__ai_consent",
+    "kind",
+    "inputs",
+    "notes",
+    "sample_ids",
+    "status",
+    "attempts",
+    "error_code",
+    "error_message",
+    "started_at",
+    "lease_token",
+    "lease_expires_at",
+    "provider",
+    "model",
+    "prompt_version",
+    "provider_charged",
+)
+
+
 def _claim(generation_id) -> tuple[GenerationRequest | None, str, RunOutcome]:
-    """Takes the lease on a queued row (or a running one whose worker died)."""
+    """Takes the lease on a queued row (or a running one whose worker died).
+
+    The usual case is one conditional UPDATE, outside any transaction, and one read; when it
+    matches nothing, the row is locked and looked at to tell why (gone, finished, leased to
+    another worker, out of attempts)."""
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    lease_free = Q(status=Status.QUEUED) | Q(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now), status=Status.RUNNING
+    )
+    claimed = GenerationRequest.objects.filter(
+        lease_free, pk=generation_id, attempts__lt=settings.LLM_MAX_ATTEMPTS
+    ).update(
+        status=Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce("started_at", Value(now)),
+        lease_token=token,
+        lease_expires_at=now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
+        updated_at=now,
+    )
+    if claimed:
+        return _run_row(generation_id).get(), token, RunOutcome()
+    return _claim_locked(generation_id)
+
+
+def _run_row(generation_id):
+    return (
+        GenerationRequest.objects.select_related("tenant", "dietitian")
+        .only(*_RUN_FIELDS)
+        .filter(pk=generation_id)
+        .order_by()
+    )
+
+
+def _claim_locked(generation_id) -> tuple[GenerationRequest | None, str, RunOutcome]:
     with transaction.atomic():
-        generation = (
-            GenerationRequest.objects.select_for_update(of=("self",))
-            .select_related("tenant", "dietitian")
-            .defer("prompt", "response")
-            .filter(pk=generation_id)
-            .first()
-        )
+        generation = _run_row(generation_id).select_for_update(of=("self",)).first()
         if generation is None or generation.is_finished:
             return None, "", RunOutcome()
         now = timezone.now()
