@@ -132,10 +132,15 @@ def run() -> None:
         "OPENAI_MODEL": MODEL,
         "LLM_MAX_CONCURRENT_CALLS": str(processes * threads * 2),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING",  # gunicorn's stderr is a pipe nobody reads during the run
     }
-    # Workers share a few PostgreSQL connections among their threads (see docs).
-    worker_env = {**env, "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL", "10")}
+    # Workers log as in production (INFO, to var/bench-worker-N.log) and share a few
+    # PostgreSQL connections among their threads (see docs).
+    worker_env = {
+        **env,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL", "10"),
+    }
     body = {
         "dietitian": str(dietitian.pk),
         "kind": "meal_plan_summary",

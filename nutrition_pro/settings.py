@@ -388,6 +388,15 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "WARNING"},
+        # Celery's "received" and "succeeded" lines for every task: at dozens of tasks a
+        # second they cost workers CPU and say less than the pipeline's own line per
+        # generation (which also logs its waits and retries). Task failures still log.
+        "celery.app.trace": {"level": env_str("CELERY_TASK_LOG_LEVEL", "WARNING")},
+        "celery.worker.strategy": {"level": env_str("CELERY_TASK_LOG_LEVEL", "WARNING")},
+        # The HTTP client under the openai SDK logs every request at INFO; the provider
+        # client logs the failures that matter itself.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
 
