@@ -3,7 +3,8 @@
 It serves `POST /v1/chat/completions` and `POST /v1/moderations` on a free loopback port,
 so the real `openai` SDK talks to it over real HTTP. Each test scripts what the next
 completions do: answer (with usage figures, after a delay), fail with a status (500, 429
-with Retry-After), or hang. Every request is recorded.
+with Retry-After), hang, or answer 200 with a body not in the expected form. Every
+request is recorded.
 """
 
 import json
@@ -32,6 +33,11 @@ def ok(
 
 def fail(status: int, *, headers: dict | None = None, delay: float = 0.0):
     return {"kind": "fail", "status": status, "headers": headers or {}, "delay": delay}
+
+
+def answer(payload):
+    """A 200 with this JSON body as it is: for answers not in the expected form."""
+    return {"kind": "answer", "payload": payload, "delay": 0.0}
 
 
 def hang(seconds: float = 30.0):
@@ -161,6 +167,9 @@ class FakeOpenAI:
             return
         if behaviour.get("delay"):
             time.sleep(behaviour["delay"])
+        if behaviour["kind"] == "answer":
+            handler._send(200, behaviour["payload"])
+            return
         if behaviour["kind"] == "fail":
             handler._send(
                 behaviour["status"],
@@ -201,6 +210,9 @@ class FakeOpenAI:
             handler._send(
                 scripted["status"], {"error": {"message": "scripted"}}, scripted["headers"]
             )
+            return
+        if scripted is not None and scripted["kind"] == "answer":
+            handler._send(200, scripted["payload"])
             return
         text = (
             body.get("input")

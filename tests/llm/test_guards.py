@@ -6,7 +6,7 @@ import pytest
 from llm.guards import check_leak, check_nutrition, strip_links
 from llm.models import GenerationRequest
 from tests.llm.conftest import billing_of, run_to_end
-from tests.llm.fake_openai import leak_canary, leak_system_prompt, ok
+from tests.llm.fake_openai import answer, leak_canary, leak_system_prompt, ok
 
 pytestmark = pytest.mark.django_db
 Status = GenerationRequest.Status
@@ -45,6 +45,29 @@ def test_moderation_flags_block_the_text(fake_llm, dietitian_a, make_generation)
     assert _blocked_by(generation) == ("moderation", "moderation_flagged")
     assert len(fake_llm.moderations()) == 1
     assert fake_llm.moderations()[0]["body"]["input"].startswith("Some FLAGME")
+
+
+def test_a_moderation_answer_without_a_verdict_fails_closed_then_passes_on_a_later_run(
+    fake_llm, dietitian_a, make_generation
+):
+    from llm import services
+
+    fake_llm.then(ok("A steady week of meals."))
+    fake_llm.moderation_script.append(answer({"id": "modr-1", "results": []}))
+    generation = make_generation(dietitian_a)
+
+    outcome = services.generation_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert outcome.retry_in is not None
+    assert generation.status == Status.QUEUED
+    assert generation.error_code == "provider_bad_answer"
+
+    generation = run_to_end(generation)
+    assert generation.status == Status.SUCCEEDED
+    assert generation.response == "A steady week of meals."
+    # The answer was kept: the provider was asked once and the call settled once.
+    assert len(fake_llm.completions()) == 1
+    assert len(billing_of(generation)["settled"]) == 1
 
 
 def test_the_offline_provider_skips_moderation(offline_llm, dietitian_a, make_generation):

@@ -6,7 +6,7 @@ import pytest
 
 from llm.models import GenerationRequest
 from tests.llm.conftest import billing_of, run_to_end
-from tests.llm.fake_openai import fail, hang, ok
+from tests.llm.fake_openai import answer, fail, hang, ok
 
 pytestmark = pytest.mark.django_db
 Status = GenerationRequest.Status
@@ -96,6 +96,28 @@ def test_it_requeues_when_retries_run_out_and_fails_after_the_last_attempt(
     assert len(fake_llm.completions()) == 4
     assert billing_of(generation)["released"]
     assert billing_of(generation)["settled"] == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"object": "chat.completion", "choices": []},
+        {"choices": [{"message": {"role": "assistant", "content": None}}]},
+        {"choices": "not a list", "usage": {"prompt_tokens": "many"}},
+        ["not", "an", "object"],
+    ],
+    ids=["no-choices", "no-content", "wrong-types", "not-an-object"],
+)
+def test_an_answer_not_in_the_expected_form_is_not_used_and_the_run_is_retried(
+    fake_llm, dietitian_a, make_generation, payload
+):
+    fake_llm.then(answer(payload), ok("A proper answer."))
+    generation = run_to_end(make_generation(dietitian_a))
+
+    assert generation.status == Status.SUCCEEDED
+    assert generation.response == "A proper answer."
+    assert len(fake_llm.completions()) == 2
+    assert billing_of(generation)["settled"] == [(120, 60)]
 
 
 def test_a_provider_refusal_fails_at_once_and_releases_the_quota(
