@@ -32,6 +32,7 @@ from llm.guards import BLOCKED, run_output_guards
 from llm.models import GenerationRequest
 from llm.redaction import redact_text
 from nutrition_pro.exceptions import InvalidInput, ServiceError, TooManyRequests
+from nutrition_pro.sql import param
 from tenants.models import ApiKey, Dietitian, Tenant
 
 logger = logging.getLogger(__name__)
@@ -285,17 +286,18 @@ def _claim(generation_id) -> tuple[GenerationRequest | None, str, RunOutcome]:
     leased to another worker, out of attempts)."""
     now = timezone.now()
     token = secrets.token_hex(16)
+    lease_expires_at = now + timedelta(seconds=settings.LLM_LEASE_SECONDS)
     params = [
         Status.RUNNING,
-        now,
+        param(GenerationRequest, "started_at", now),
         token,
-        now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
-        now,
-        generation_id,
+        param(GenerationRequest, "lease_expires_at", lease_expires_at),
+        param(GenerationRequest, "updated_at", now),
+        param(GenerationRequest, "id", generation_id),
         settings.LLM_MAX_ATTEMPTS,
         Status.QUEUED,
         Status.RUNNING,
-        now,
+        param(GenerationRequest, "lease_expires_at", now),
     ]
     # raw() maps the columns to the model (decrypting the notes, decoding the JSON) and
     # leaves every other field deferred; it runs the statement once, when iterated.
