@@ -5,8 +5,8 @@ Real processes throughout: gunicorn serves the API, `celery -A nutrition_pro wor
 test suite answers every completion after BENCH_PROVIDER_DELAY seconds (default 1.0).
 
 1. Throughput: BENCH_GENERATIONS requests (default 400) are POSTed while no worker runs,
-   then BENCH_WORKER_PROCESSES worker processes (default 2, one per core) with
-   BENCH_WORKER_THREADS threads each (default 64) drain the queue; the figure is requests
+   then BENCH_WORKER_PROCESSES worker processes (default 4, two per core) with
+   BENCH_WORKER_THREADS threads each (default 32) drain the queue; the figure is requests
    divided by the time from the first task's start to the last one's finish.
 2. Latency: with the workers idle, BENCH_LATENCY_SAMPLES requests (default 10) one after
    another, each POSTed and then polled (GET every 10 ms) until it succeeds.
@@ -117,8 +117,8 @@ def run() -> None:
         return
     delay = _env_number("BENCH_PROVIDER_DELAY", 1.0)
     count = int(_env_number("BENCH_GENERATIONS", 400))
-    processes = int(_env_number("BENCH_WORKER_PROCESSES", 2))
-    threads = int(_env_number("BENCH_WORKER_THREADS", 64))
+    processes = int(_env_number("BENCH_WORKER_PROCESSES", 4))
+    threads = int(_env_number("BENCH_WORKER_THREADS", 32))
     samples = int(_env_number("BENCH_LATENCY_SAMPLES", 10))
 
     _tenant, dietitian, key = _setup()
@@ -139,7 +139,7 @@ def run() -> None:
     worker_env = {
         **env,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-        "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL", "10"),
+        "DB_POOL_MAX_SIZE": os.environ.get("BENCH_DB_POOL", "8"),
     }
     body = {
         "dietitian": str(dietitian.pk),

@@ -165,7 +165,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
 # Threads suit I/O-bound provider calls: dozens in flight per host, not one per core.
 CELERY_WORKER_POOL = env_str("CELERY_WORKER_POOL", "threads")
-CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 64)
+# Threads per worker process. Run two worker processes per core: their threads share one
+# GIL, and two processes per core use the cores better than one with twice the threads
+# (docs/llm-pipeline.md, "Measuring").
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 32)
 # Must exceed the longest task, or Redis hands an unacknowledged task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
