@@ -111,6 +111,12 @@ def make_generation(issue_key):
     return make
 
 
+def run_once(generation: GenerationRequest):
+    """One delivery of the task: (its outcome, the row as it left it)."""
+    outcome = services.generation_run(generation_id=generation.pk)
+    return outcome, GenerationRequest.objects.get(pk=generation.pk)
+
+
 def run_to_end(generation: GenerationRequest, max_deliveries: int = 10) -> GenerationRequest:
     """Delivers the task as a worker would, again each time it asks to retry (no waiting)."""
     for _ in range(max_deliveries):

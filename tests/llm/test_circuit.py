@@ -7,7 +7,7 @@ import time_machine
 
 from llm import circuit
 from llm.models import GenerationRequest
-from tests.llm.conftest import billing_of, run_to_end
+from tests.llm.conftest import billing_of, run_once, run_to_end
 from tests.llm.fake_openai import fail, ok
 
 pytestmark = pytest.mark.django_db
@@ -117,15 +117,13 @@ def test_successes_reset_the_failure_count(breaker, fake_llm, dietitian_a, make_
 def test_the_global_cap_holds_work_back_without_calling_the_provider(
     settings, fake_llm, dietitian_a, make_generation
 ):
-    from llm import services
 
     settings.LLM_MAX_CONCURRENT_CALLS = 1
     held = circuit.slot_try_acquire()
     assert held is not None
 
     generation = make_generation(dietitian_a)
-    outcome = services.generation_run(generation_id=generation.pk)
-    generation.refresh_from_db()
+    outcome, generation = run_once(generation)
     assert outcome.retry_in is not None
     assert generation.status == Status.QUEUED
     assert generation.attempts == 0  # waiting for capacity is not an attempt

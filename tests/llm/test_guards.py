@@ -5,7 +5,7 @@ import pytest
 
 from llm.guards import check_leak, check_nutrition, strip_links
 from llm.models import GenerationRequest
-from tests.llm.conftest import billing_of, run_to_end
+from tests.llm.conftest import billing_of, run_once, run_to_end
 from tests.llm.fake_openai import answer, leak_canary, leak_system_prompt, ok
 
 pytestmark = pytest.mark.django_db
@@ -50,14 +50,12 @@ def test_moderation_flags_block_the_text(fake_llm, dietitian_a, make_generation)
 def test_a_moderation_answer_without_a_verdict_fails_closed_then_passes_on_a_later_run(
     fake_llm, dietitian_a, make_generation
 ):
-    from llm import services
 
     fake_llm.then(ok("A steady week of meals."))
     fake_llm.moderation_script.append(answer({"id": "modr-1", "results": []}))
     generation = make_generation(dietitian_a)
 
-    outcome = services.generation_run(generation_id=generation.pk)
-    generation.refresh_from_db()
+    outcome, generation = run_once(generation)
     assert outcome.retry_in is not None
     assert generation.status == Status.QUEUED
     assert generation.error_code == "provider_bad_answer"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from llm.models import GenerationRequest
-from tests.llm.conftest import billing_of, run_to_end
+from tests.llm.conftest import billing_of, run_once, run_to_end
 from tests.llm.fake_openai import answer, fail, hang, ok
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,6 @@ def test_a_hanging_provider_times_out_and_the_request_is_retried(
 def test_it_requeues_when_retries_run_out_and_fails_after_the_last_attempt(
     fake_llm, settings, dietitian_a, make_generation
 ):
-    from llm import services
 
     settings.LLM_MAX_RETRIES = 1
     settings.LLM_MAX_ATTEMPTS = 2
@@ -80,15 +79,13 @@ def test_it_requeues_when_retries_run_out_and_fails_after_the_last_attempt(
     fake_llm.default = fail(503)
     generation = make_generation(dietitian_a)
 
-    outcome = services.generation_run(generation_id=generation.pk)
-    generation.refresh_from_db()
+    outcome, generation = run_once(generation)
     assert outcome.retry_in is not None
     assert generation.status == Status.QUEUED
     assert generation.error_code == "provider_error"
     assert not billing_of(generation)["released"]
 
-    outcome = services.generation_run(generation_id=generation.pk)
-    generation.refresh_from_db()
+    outcome, generation = run_once(generation)
     assert outcome.retry_in is None
     assert generation.status == Status.FAILED
     assert generation.error_code == "provider_unavailable"
