@@ -1,10 +1,14 @@
-"""API-key authentication cost: authenticated GET /api/v1/me/ against /healthz on one gunicorn.
+"""API-key authentication cost: authenticated GET /api/v1/me/ against plain Django.
 
-Starts a real gunicorn (loopback only) on the configured database and Redis, issues a bench
-key for a throwaway tenant (deleted afterwards), and drives both URLs with the same bounded
-load from keep-alive client threads. Prints requests per second of each, their ratio, and,
-measured in-process, the SQL queries and Redis round trips of one authenticated request in
-the steady state.
+The design measures an authenticated request against "plain Django on the same PostgreSQL
+and Redis (the floor)", with a target of 0.7 of one Redis round trip. The floor is
+`bench/floor_wsgi.py`: Django with no middleware and one view making one Redis GET through
+Django's cache. Starts a real gunicorn (loopback only) for the service, on the configured
+database and Redis, and another with the same settings for the floor; issues a bench key
+for a throwaway tenant (deleted afterwards), and drives the floor, /healthz and /api/v1/me/
+with the same bounded load from keep-alive client threads. Prints requests per second of
+each, the ratios, and, measured in-process, the SQL queries and Redis round trips of one
+authenticated request in the steady state.
 
 Knobs (environment): BENCH_REQUESTS (per URL, default 3000), BENCH_CLIENTS (threads,
 default 8), BENCH_WORKERS (gunicorn workers, default 2), BENCH_THREADS (per worker, 4).
@@ -30,6 +34,10 @@ def _get(port: int, path: str, headers: dict) -> int:
         return response.status
     finally:
         connection.close()
+
+
+def _port(base_url: str) -> int:
+    return int(base_url.rsplit(":", 1)[1])
 
 
 def _load(port: int, path: str, headers: dict, total: int, clients: int) -> tuple[float, dict]:
@@ -145,28 +153,45 @@ def run() -> None:
         plaintext = services.api_key_issue(tenant=tenant, name="bench").plaintext
         queries, round_trips = _in_process_costs(plaintext)
         components = _component_costs(plaintext)
-        with gunicorn_server(workers=workers, threads=threads) as base:
-            port = int(base.rsplit(":", 1)[1])
-            auth = {"Authorization": f"Bearer {plaintext}"}
-            _load(port, "/healthz", {}, min(total, 500), clients)  # warm-up
-            _load(port, "/api/v1/me/", auth, min(total, 500), clients)
-            rounds = {"/healthz": [], "/api/v1/me/": []}
-            for _ in range(3):  # interleaved, so drift on a shared machine hits both
-                for path, headers in (("/healthz", {}), ("/api/v1/me/", auth)):
-                    rate, statuses = _load(port, path, headers, total, clients)
+        auth = {"Authorization": f"Bearer {plaintext}"}
+        targets = (("/healthz", {}), ("/api/v1/me/", auth))
+        with (
+            gunicorn_server(workers=workers, threads=threads) as base,
+            gunicorn_server(
+                workers=workers,
+                threads=threads,
+                app="bench.floor_wsgi",
+                ready_path="/floor/",
+            ) as floor_base,
+        ):
+            ports = {
+                "/healthz": _port(base),
+                "/api/v1/me/": _port(base),
+                "/floor/": _port(floor_base),
+            }
+            urls = (("/floor/", {}), *targets)
+            for path, headers in urls:  # warm-up
+                _load(ports[path], path, headers, min(total, 500), clients)
+            rounds = {path: [] for path, _ in urls}
+            for _ in range(3):  # interleaved, so drift on a shared machine hits all three
+                for path, headers in urls:
+                    rate, statuses = _load(ports[path], path, headers, total, clients)
                     if set(statuses) != {200}:
                         raise RuntimeError(f"{path} answered {statuses}")
                     rounds[path].append(rate)
     finally:
         Tenant.objects.filter(pk=tenant.pk).delete()
 
+    floor = statistics.median(rounds["/floor/"])
     health = statistics.median(rounds["/healthz"])
     me = statistics.median(rounds["/api/v1/me/"])
     print(f"gunicorn: {workers} workers x {threads} threads; {clients} keep-alive clients")
     print(f"requests per URL per round: {total}; 3 rounds, median shown")
-    print(f"GET /healthz (no auth, no I/O):  {health:8.0f} req/s")
-    print(f"GET /api/v1/me/ (API key):       {me:8.0f} req/s")
-    print(f"ratio me/healthz:                {me / health:8.2f}")
+    print(f"GET /floor/ (plain Django, one Redis GET): {floor:8.0f} req/s")
+    print(f"GET /healthz (the service, no I/O):        {health:8.0f} req/s")
+    print(f"GET /api/v1/me/ (the service, API key):    {me:8.0f} req/s")
+    print(f"ratio me/floor (design target 0.7):        {me / floor:8.2f}")
+    print(f"ratio me/healthz:                          {me / health:8.2f}")
     print(f"SQL queries per authenticated request (steady state): {queries:.2f}")
     print(f"Redis round trips per authenticated request:          {round_trips:.2f}")
     for name, micros in components.items():

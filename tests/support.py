@@ -31,8 +31,15 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 5.0):
 
 
 @contextmanager
-def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1, threads: int = 4):
-    """A real gunicorn serving the project on a free port; yields its base URL."""
+def gunicorn_server(
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    threads: int = 4,
+    app: str = "nutrition_pro.wsgi",
+    ready_path: str = "/healthz",
+):
+    """A real gunicorn serving the project (or another WSGI `app`) on a free port, with the
+    project's gunicorn settings; yields its base URL once `ready_path` answers 200."""
     port = free_port()
     process_env = {**os.environ, **(env or {})}
     process = subprocess.Popen(
@@ -40,7 +47,7 @@ def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1, threads
             sys.executable,
             "-m",
             "gunicorn",
-            "nutrition_pro.wsgi",
+            app,
             "--config",
             str(ROOT / "gunicorn.conf.py"),
             "--bind",
@@ -66,7 +73,7 @@ def gunicorn_server(env: dict[str, str] | None = None, workers: int = 1, threads
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
             try:
-                if http_get(f"{base}/healthz", timeout=1)[0] == 200:
+                if http_get(f"{base}{ready_path}", timeout=1)[0] == 200:
                     break
             except OSError:
                 pass
