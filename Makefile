@@ -34,6 +34,7 @@ lock:
 run: install
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=true $(BIN)/python manage.py bootstrap_demo
+	DJANGO_DEBUG=true $(BIN)/python manage.py demo_samples
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -18,6 +18,7 @@ from tenants import services
 from tenants.models import Dietitian, Tenant, TenantMembership
 
 DEMO_SLUG = "demo-meals"
+DEMO_DIETITIAN_REF = "demo-dietitian"
 ADMIN_USERNAME = "admin"
 MANAGER_USERNAME = "demo-manager"
 DIETITIAN_USERNAME = "demo-dietitian"
@@ -70,7 +71,7 @@ class Command(BaseCommand):
 
         dietitian, _ = Dietitian.objects.get_or_create(
             tenant=tenant,
-            external_ref="demo-dietitian",
+            external_ref=DEMO_DIETITIAN_REF,
             defaults={"name": "Dana Demo", "ai_consent": True},
         )
         if (
