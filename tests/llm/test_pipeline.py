@@ -39,6 +39,35 @@ def test_it_succeeds_and_stores_the_provider_answer_with_its_usage(
     ]
 
 
+def test_a_run_costs_nine_statements_and_claims_with_one(
+    fake_llm, dietitian_a, sample_a, make_generation
+):
+    """The statement budget of a generation (docs/llm-pipeline.md, "What one generation
+    costs"): a regression here costs every generation CPU on the workers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from llm import services
+
+    generation = make_generation(dietitian_a)
+    with CaptureQueriesContext(connection) as captured:
+        outcome = services.generation_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert outcome.retry_in is None
+    assert generation.status == Status.SUCCEEDED
+    assert len(statements) == 9, "\n".join(statements)
+    # The claim is one UPDATE that returns the row; nothing reads it again before the call.
+    assert statements[0].lstrip().startswith("UPDATE llm_generationrequest")
+    assert "RETURNING" in statements[0]
+    assert "content_contentsample" in statements[1]
+
+
 def test_it_retries_a_500_then_succeeds(fake_llm, dietitian_a, make_generation):
     fake_llm.then(fail(500), fail(502), ok("Second time lucky."))
     generation = run_to_end(make_generation(dietitian_a))
