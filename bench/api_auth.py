@@ -3,11 +3,13 @@
 The design measures an authenticated request against "plain Django on the same PostgreSQL
 and Redis (the floor)", with a target of 0.7 of one Redis round trip. The floor is
 `bench/floor_wsgi.py`: Django with no middleware and one view making one Redis GET through
-Django's cache. Starts a real gunicorn (loopback only) for the service, on the configured
-database and Redis, and another with the same settings for the floor; issues a bench key
-for a throwaway tenant (deleted afterwards), and drives the floor, /healthz and /api/v1/me/
-with the same bounded load from keep-alive client threads. Prints requests per second of
-each, the ratios, and, measured in-process, the SQL queries and Redis round trips of one
+Django's cache. `bench/auth_floor_wsgi.py` adds only the service's key check and limits to
+that floor, which tells their cost apart from the rest of the stack (middleware, DRF, the
+view). Starts a real gunicorn (loopback only) for the service, on the configured database
+and Redis, and one with the same settings for each floor; issues a bench key for a
+throwaway tenant (deleted afterwards), and drives the floors, /healthz and /api/v1/me/ with
+the same bounded load from keep-alive client threads. Prints requests per second of each,
+the ratios, and, measured in-process, the SQL queries and Redis round trips of one
 authenticated request in the steady state.
 
 Knobs (environment): BENCH_REQUESTS (per URL, default 3000), BENCH_CLIENTS (threads,
@@ -163,13 +165,20 @@ def run() -> None:
                 app="bench.floor_wsgi",
                 ready_path="/floor/",
             ) as floor_base,
+            gunicorn_server(
+                workers=workers,
+                threads=threads,
+                app="bench.auth_floor_wsgi",
+                ready_path="/ready/",
+            ) as auth_floor_base,
         ):
             ports = {
                 "/healthz": _port(base),
                 "/api/v1/me/": _port(base),
                 "/floor/": _port(floor_base),
+                "/auth-floor/": _port(auth_floor_base),
             }
-            urls = (("/floor/", {}), *targets)
+            urls = (("/floor/", {}), ("/auth-floor/", auth), *targets)
             for path, headers in urls:  # warm-up
                 _load(ports[path], path, headers, min(total, 500), clients)
             rounds = {path: [] for path, _ in urls}
@@ -187,10 +196,13 @@ def run() -> None:
     me = statistics.median(rounds["/api/v1/me/"])
     print(f"gunicorn: {workers} workers x {threads} threads; {clients} keep-alive clients")
     print(f"requests per URL per round: {total}; 3 rounds, median shown")
+    auth_floor = statistics.median(rounds["/auth-floor/"])
     print(f"GET /floor/ (plain Django, one Redis GET): {floor:8.0f} req/s")
+    print(f"GET /auth-floor/ (plain Django, key+limits): {auth_floor:6.0f} req/s")
     print(f"GET /healthz (the service, no I/O):        {health:8.0f} req/s")
     print(f"GET /api/v1/me/ (the service, API key):    {me:8.0f} req/s")
     print(f"ratio me/floor (design target 0.7):        {me / floor:8.2f}")
+    print(f"ratio auth-floor/floor:                    {auth_floor / floor:8.2f}")
     print(f"ratio me/healthz:                          {me / health:8.2f}")
     print(f"SQL queries per authenticated request (steady state): {queries:.2f}")
     print(f"Redis round trips per authenticated request:          {round_trips:.2f}")
