@@ -40,8 +40,12 @@ def _requests(api, count, ip="203.0.113.10"):
 
 
 def _key_with_quiet_history(tenant, issue_key, time_machine, per_hour=3):
-    """A key issued three hours ago and used a few times an hour since, from one network."""
-    start = timezone.now()
+    """A key issued three hours ago and used a few times an hour since, from one network.
+
+    The clock is set to half past the hour first: the baseline counts whole clock hours, and
+    at five to the hour the last batch of history would land in the current one."""
+    start = timezone.now().replace(minute=30, second=0, microsecond=0)
+    time_machine.move_to(start)
     time_machine.move_to(start - timedelta(hours=3))
     issued = issue_key(tenant)
     api = client_for(issued.plaintext)
