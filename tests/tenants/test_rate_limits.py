@@ -15,6 +15,14 @@ from .helpers import counting_redis_round_trips, error_of
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _one_window(time_machine):
+    """The clock stands still, so a test's few requests never straddle a window boundary."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+
+
 def _limited_tenant(rpm):
     return services.tenant_create(name="Small Plan Co", slug="small", requests_per_minute=rpm)
 
