@@ -1,6 +1,5 @@
 """REST API views of billing: the caller's usage and issued invoices (scope usage:read)."""
 
-import re
 from datetime import date
 
 from drf_spectacular.types import OpenApiTypes
@@ -10,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors
-from billing.models import period_label
+from billing.models import period_label, period_parse
 from nutrition_pro.pagination import Pagination
 
 USAGE_SCOPES = {"GET": "usage:read"}
@@ -23,10 +22,10 @@ class PeriodField(serializers.Field):
     default_error_messages = {"invalid": "Use a month as YYYY-MM."}
 
     def to_internal_value(self, data) -> date:
-        match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", data if isinstance(data, str) else "")
-        if not match or match[1] == "0000":
+        period = period_parse(data)
+        if period is None:
             self.fail("invalid")
-        return date(int(match[1]), int(match[2]), 1)
+        return period
 
     def to_representation(self, value: date) -> str:
         return period_label(value)

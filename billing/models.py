@@ -4,6 +4,7 @@ Money is `Decimal` end to end. Costs in the ledger keep every digit (a million t
 price with six decimals needs twelve); only invoice lines are rounded, to the cent.
 """
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,6 +29,20 @@ def period_start(moment: datetime) -> date:
 
 def period_label(period: date) -> str:
     return f"{period.year:04d}-{period.month:02d}"
+
+
+def period_parse(text) -> date | None:
+    """'YYYY-MM' (period_label's form) -> the month's first day; None for anything else."""
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text if isinstance(text, str) else "")
+    if not match or match[1] == "0000":
+        return None
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def period_shift(period: date, months: int) -> date:
+    """The first day of the month `months` after (or before, when negative) `period`'s."""
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 class ModelPrice(models.Model):

@@ -17,19 +17,10 @@ from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 
 from billing import selectors
-from billing.models import period_start
+from billing.models import period_label, period_parse, period_shift, period_start
 from tenants.portal import manager_required
 
 CHART_WIDTH, CHART_HEIGHT, MARGIN = 720, 240, 40
-
-
-def _period_from(text: str | None) -> date | None:
-    """'YYYY-MM' -> the month's first day; anything else means the current month."""
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return None
 
 
 def usage_chart_svg(*, period: date, by_day) -> SafeString:
@@ -82,7 +73,7 @@ def usage_chart_svg(*, period: date, by_day) -> SafeString:
 @manager_required
 @never_cache
 def usage(request):
-    period = _period_from(request.GET.get("period"))
+    period = period_parse(request.GET.get("period"))  # anything else: the current month
     summary = selectors.usage_summary(tenant=request.tenant, period=period)
     current = period_start_today()
     return render(
@@ -91,19 +82,16 @@ def usage(request):
         {
             "summary": summary,
             "chart": usage_chart_svg(period=summary.period, by_day=summary.by_day),
-            "previous": _shift(summary.period, -1),
-            "next": _shift(summary.period, 1) if summary.period < current else None,
+            "previous": period_label(period_shift(summary.period, -1)),
+            "next": (
+                period_label(period_shift(summary.period, 1)) if summary.period < current else None
+            ),
         },
     )
 
 
 def period_start_today() -> date:
     return period_start(timezone.now())
-
-
-def _shift(period: date, months: int) -> str:
-    index = period.year * 12 + period.month - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 @manager_required

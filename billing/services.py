@@ -35,12 +35,13 @@ from billing.models import (
     UsagePeriod,
     UsageRecord,
     period_label,
+    period_shift,
     period_start,
 )
 from billing.selectors import model_price_at
 from nutrition_pro.audit import Event, audit_event
 from nutrition_pro.exceptions import Conflict, InvalidInput, NotFound, ServiceError
-from nutrition_pro.sql import exact_decimal, param
+from nutrition_pro.sql import as_date, exact_decimal, param
 from tenants.models import ApiKey, Tenant
 
 logger = logging.getLogger(__name__)
@@ -325,7 +326,7 @@ def _settle(
     held_tokens, held_cost = (
         (reservation.tokens, reservation.cost) if reservation.is_open else (0, Decimal(0))
     )
-    if _as_date(reservation.period_start) == period:
+    if as_date(reservation.period_start) == period:
         usage_period_id = reservation.usage_period_id
         used = _period_add(
             usage_period_id,
@@ -353,11 +354,6 @@ def _settle(
         next_cost=reservation.cost,
     )
     return record
-
-
-def _as_date(value) -> date:
-    # A raw column: PostgreSQL gives a date, SQLite the ISO text.
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _period_add(
@@ -594,13 +590,8 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _next_month(period: date) -> date:
-    return date(period.year + period.month // 12, period.month % 12 + 1, 1)
-
-
 def last_closed_period(now: datetime | None = None) -> date:
-    this_month = period_start(now or timezone.now())
-    return date(this_month.year - (this_month.month == 1), (this_month.month - 2) % 12 + 1, 1)
+    return period_shift(period_start(now or timezone.now()), -1)
 
 
 @dataclass(frozen=True)
@@ -620,7 +611,7 @@ def invoices_issue(*, period: date) -> IssueResult:
     and issued in one UPDATE at the end, after which the database freezes them.
     """
     period = period.replace(day=1)
-    period_end = _next_month(period)
+    period_end = period_shift(period, 1)
     now = timezone.now()
     if datetime_at(period_end) > now:
         raise InvalidInput(

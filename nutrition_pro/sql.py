@@ -5,6 +5,7 @@ same statement is right on PostgreSQL and on SQLite (the demo database), which s
 UUIDs as hex text, datetimes as naive UTC text and decimals as floats.
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -21,3 +22,8 @@ def exact_decimal(value, model, field_name: str) -> Decimal | None:
         return value
     places = model._meta.get_field(field_name).decimal_places
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+
+
+def as_date(value) -> date:
+    """A date column read by raw SQL: PostgreSQL gives a date, SQLite the ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -1,20 +1,19 @@
 """Issues the invoices of a month (default: the last closed one); a second run changes nothing."""
 
-import re
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import services
-from billing.models import period_label
+from billing.models import period_label, period_parse
 from nutrition_pro.exceptions import ServiceError
 
 
 def parse_period(value: str) -> date:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
-    if not match or not 1 <= int(match[2]) <= 12:
+    period = period_parse(value)
+    if period is None:
         raise CommandError(f"--period must be YYYY-MM, not {value!r}.")
-    return date(int(match[1]), int(match[2]), 1)
+    return period
 
 
 class Command(BaseCommand):
